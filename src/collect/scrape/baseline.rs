@@ -1,0 +1,1 @@
+//! prometheus-parse 0.2.5 behind our trait (placeholder).

@@ -1,0 +1,9 @@
+//! meshscope: a terminal observatory for service meshes.
+//!
+//! The flow runs one way: `collect` (I/O at the edge) → `mesh` dialects →
+//! `model` (pure) → `analyze` (pure) → [`model::snapshot::Snapshot`] → the TUI
+//! or headless output. See ARCHITECTURE.md in the shared folder.
+
+pub mod collect;
+pub mod mesh;
+pub mod model;

@@ -1,0 +1,3 @@
+//! Pure, synchronous model: workloads, edges, signals, the graph, the snapshot.
+
+pub mod snapshot;

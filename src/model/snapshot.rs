@@ -1,0 +1,285 @@
+//! The one serializable struct both front ends consume. Its JSON form is the
+//! contract in CONTRACT.md (`meshscope.snapshot/v1`); docs/snapshot.schema.json
+//! is generated from these types and checked in tests.
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+pub const SNAPSHOT_SCHEMA: &str = "meshscope.snapshot/v1";
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Snapshot {
+    /// Always `meshscope.snapshot/v1`.
+    pub schema: String,
+    /// RFC 3339 time of the (last) collection round.
+    pub collected_at: String,
+    /// The span, in seconds, that the rates were computed over (0 with one round).
+    pub window_seconds: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cluster: Option<ClusterInfo>,
+    pub mesh: MeshInfo,
+    pub sources: Vec<SourceStatus>,
+    pub nodes: Vec<Node>,
+    pub edges: Vec<Edge>,
+    pub declared: Declared,
+    pub gaps: Vec<Gap>,
+    pub rule_diffs: Vec<RuleDiff>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ClusterInfo {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MeshKind {
+    Istio,
+    Linkerd,
+    Envoy,
+    Mixed,
+    None,
+}
+
+impl MeshKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            MeshKind::Istio => "istio",
+            MeshKind::Linkerd => "linkerd",
+            MeshKind::Envoy => "envoy",
+            MeshKind::Mixed => "mixed",
+            MeshKind::None => "none",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MeshInfo {
+    pub kind: MeshKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceState {
+    Ok,
+    Degraded,
+    Unavailable,
+}
+
+/// The state of one input (the kube API, a scrape round, a bundle file…).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct SourceStatus {
+    pub name: String,
+    pub status: SourceState,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum NodeKind {
+    Workload,
+    Service,
+    External,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Node {
+    /// `namespace/name` (workload), `svc:namespace/name`, `ext:host` or `unknown`.
+    pub id: String,
+    pub kind: NodeKind,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub app: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// Whether the node's pods run a mesh proxy.
+    pub meshed: bool,
+    /// Inbound signals: every request the node served in the window.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub signals: Option<Signals>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Protocol {
+    Http,
+    Grpc,
+    Tcp,
+}
+
+impl Protocol {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Http => "http",
+            Protocol::Grpc => "grpc",
+            Protocol::Tcp => "tcp",
+        }
+    }
+}
+
+/// Golden signals over the window. Rates are per second; `null` when unknown
+/// (for example with a single scrape round).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Signals {
+    /// Requests per second (completed responses).
+    pub rps: Option<f64>,
+    /// Share (0–1) of non-5xx HTTP (or gRPC OK) responses; `null` without requests.
+    pub success_rate: Option<f64>,
+    /// Failed responses per second.
+    pub error_rate: Option<f64>,
+    /// Latency quantiles in milliseconds (Prometheus `histogram_quantile` interpolation).
+    pub p50_ms: Option<f64>,
+    pub p95_ms: Option<f64>,
+    pub p99_ms: Option<f64>,
+    /// TCP bytes per second sent by the source (TCP edges and Linkerd edges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_sent_per_s: Option<f64>,
+    /// TCP bytes per second received by the source.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_received_per_s: Option<f64>,
+    /// Open TCP connections at the last round.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_connections: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum MtlsStatus {
+    Full,
+    Partial,
+    None,
+    Unknown,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Mtls {
+    pub status: MtlsStatus,
+    /// Share (0–1) of the edge's requests (or connections) seen over mutual
+    /// TLS; `null` when unknown.
+    pub fraction: Option<f64>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Evidence {
+    Metrics,
+    Traces,
+    Declared,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Edge {
+    pub source: String,
+    pub target: String,
+    /// The Service the calls went through (`svc:namespace/name`), when known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub service: Option<String>,
+    pub protocol: Protocol,
+    pub signals: Signals,
+    pub mtls: Mtls,
+    pub evidence: Vec<Evidence>,
+    /// Whether the declared topology allows this edge; `null` when nothing is declared.
+    pub declared: Option<bool>,
+    /// Responses by code over the window (HTTP status, or `grpc:N`), as
+    /// counts; an extension of the contract used by the detail views.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub responses: Vec<ResponseCount>,
+    /// Workload identities seen on the edge (SPIFFE principals or Linkerd
+    /// identities); an extension of the contract.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identities: Option<Identities>,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ResponseCount {
+    /// `200`, `503`, `grpc:14`, `0` (no response)…
+    pub code: String,
+    /// Requests with that code over the window (`null` with one round).
+    pub count: Option<f64>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Identities {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Declared {
+    pub routes: Vec<serde_json::Value>,
+    pub policies: Vec<serde_json::Value>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Severity {
+    Critical,
+    Warning,
+    Info,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Gap {
+    pub kind: String,
+    pub severity: Severity,
+    pub subject: String,
+    pub message: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Change {
+    Added,
+    Removed,
+    Modified,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct RuleDiff {
+    pub resource: String,
+    pub change: Change,
+    pub diff: String,
+}
+
+impl Snapshot {
+    /// An empty snapshot, for a collection that produced nothing yet.
+    pub fn empty(collected_at: String, window_seconds: f64) -> Self {
+        Snapshot {
+            schema: SNAPSHOT_SCHEMA.to_string(),
+            collected_at,
+            window_seconds,
+            cluster: None,
+            mesh: MeshInfo {
+                kind: MeshKind::None,
+                version: None,
+            },
+            sources: Vec::new(),
+            nodes: Vec::new(),
+            edges: Vec::new(),
+            declared: Declared::default(),
+            gaps: Vec::new(),
+            rule_diffs: Vec::new(),
+        }
+    }
+
+    pub fn node(&self, id: &str) -> Option<&Node> {
+        self.nodes.iter().find(|n| n.id == id)
+    }
+
+    pub fn edge(&self, source: &str, target: &str) -> Option<&Edge> {
+        self.edges
+            .iter()
+            .find(|e| e.source == source && e.target == target)
+    }
+}
