@@ -1,3 +1,6 @@
 //! Every I/O source lives here and converts foreign types into ours at the edge.
 
+pub mod bundle;
+pub mod k8s;
+pub mod manifests;
 pub mod scrape;

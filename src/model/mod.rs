@@ -1,3 +1,10 @@
 //! Pure, synchronous model: workloads, edges, signals, the graph, the snapshot.
 
+pub mod build;
+pub mod graph;
+pub mod histogram;
+pub mod ids;
+pub mod inventory;
+pub mod sample;
+pub mod signals;
 pub mod snapshot;

@@ -21,3 +21,21 @@ impl ExpositionParser for StreamParser {
         ParseStats::default()
     }
 }
+
+/// Stream a reader through the parser in 64 KiB chunks.
+pub fn parse_reader<R: std::io::Read>(
+    mut r: R,
+    filter: &dyn FamilyFilter,
+    sink: &mut dyn SampleSink,
+) -> std::io::Result<ParseStats> {
+    let mut p = StreamParser::new();
+    let mut buf = vec![0u8; 64 * 1024];
+    loop {
+        let n = r.read(&mut buf)?;
+        if n == 0 {
+            break;
+        }
+        p.feed(&buf[..n], filter, sink);
+    }
+    Ok(p.finish(filter, sink))
+}

@@ -1,0 +1,102 @@
+//! What `main` runs: parse the command line, dispatch, map errors to the
+//! exit codes of CONTRACT.md (0 ok, 1 findings, 3 bad usage or input, 4 a
+//! required source unreachable).
+
+use std::io::Write;
+use std::process::ExitCode;
+
+use clap::{CommandFactory, Parser};
+
+use crate::cli::{Cli, Command, SnapshotArgs};
+use crate::collect::bundle::read_bundle;
+use crate::model::build::{BuildContext, build_snapshot};
+use crate::model::snapshot::{ClusterInfo, Snapshot};
+
+/// An error with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum Failure {
+    #[error("{0}")]
+    BadInput(String),
+    #[error("{0}")]
+    Unreachable(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+impl Failure {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Failure::BadInput(_) => 3,
+            Failure::Unreachable(_) => 4,
+            Failure::Internal(_) => 1,
+        }
+    }
+}
+
+/// Entry point used by the binary.
+pub fn main_with_args(args: Vec<std::ffi::OsString>) -> ExitCode {
+    let cli = match Cli::try_parse_from(args) {
+        Ok(c) => c,
+        Err(e) => {
+            use clap::error::ErrorKind;
+            let code = match e.kind() {
+                ErrorKind::DisplayHelp | ErrorKind::DisplayVersion => 0,
+                ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand => 3,
+                _ => 3,
+            };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(f) => {
+            eprintln!("meshscope: {f}");
+            ExitCode::from(f.exit_code())
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Failure> {
+    match cli.command {
+        Command::Snapshot(args) => snapshot(args),
+        Command::Completions { shell } => {
+            let mut cmd = Cli::command();
+            clap_complete::generate(shell, &mut cmd, "meshscope", &mut std::io::stdout());
+            Ok(0)
+        }
+    }
+}
+
+/// Build a snapshot from a bundle folder.
+pub fn snapshot_from_bundle(
+    dir: &std::path::Path,
+    namespace: Option<String>,
+) -> Result<Snapshot, Failure> {
+    let bundle = read_bundle(dir).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let cluster = bundle.meta.context.as_ref().map(|c| ClusterInfo {
+        context: Some(c.clone()),
+        server: bundle.meta.server.clone(),
+    });
+    let ctx = BuildContext {
+        sources: bundle.sources,
+        cluster,
+        namespaces: namespace.map(|n| vec![n]),
+    };
+    Ok(build_snapshot(&bundle.inventory, &bundle.rounds, ctx))
+}
+
+fn snapshot(args: SnapshotArgs) -> Result<u8, Failure> {
+    let Some(dir) = args.from else {
+        return Err(Failure::BadInput(
+            "no source: pass --from DIR (a bundle folder)".into(),
+        ));
+    };
+    let snap = snapshot_from_bundle(&dir, args.namespace)?;
+    let text =
+        crate::output::render(&snap, args.output).map_err(|e| Failure::Internal(e.to_string()))?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(text.as_bytes())
+        .map_err(|e| Failure::Internal(format!("cannot write to stdout: {e}")))?;
+    Ok(0)
+}

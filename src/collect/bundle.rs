@@ -1,0 +1,314 @@
+//! The offline bundle (CONTRACT.md): `meta.json`, `manifests/**`,
+//! `scrapes/<unix-millis>/<namespace>__<pod>.prom`. A file that cannot be
+//! read is reported in `sources` and skipped, never fatal; a folder that is
+//! not a bundle is an error naming the folder and what is missing.
+
+use std::fs;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::collect::k8s::ObjectSet;
+use crate::collect::manifests;
+use crate::mesh::{ScrapeProcessor, ScrapeTarget};
+use crate::model::build::{PodScrape, Round};
+use crate::model::inventory::Inventory;
+use crate::model::snapshot::{SourceState, SourceStatus};
+
+pub const BUNDLE_SCHEMA: &str = "meshscope.bundle/v1";
+
+#[derive(Debug, thiserror::Error)]
+pub enum BundleError {
+    #[error(
+        "'{dir}' is not a meshscope bundle: {missing} (a bundle holds meta.json with \"schema\": \"{BUNDLE_SCHEMA}\", manifests/ and scrapes/<unix-millis>/)"
+    )]
+    NotABundle { dir: PathBuf, missing: String },
+    #[error("'{path}': {message}")]
+    BadMeta { path: PathBuf, message: String },
+}
+
+#[derive(Debug, Clone, Default, Deserialize, serde::Serialize, PartialEq)]
+pub struct BundleMeta {
+    pub schema: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub context: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub captured_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub server: Option<String>,
+}
+
+/// A bundle read back.
+#[derive(Debug)]
+pub struct Bundle {
+    pub dir: PathBuf,
+    pub meta: BundleMeta,
+    pub inventory: Inventory,
+    pub rounds: Vec<Round>,
+    pub sources: Vec<SourceStatus>,
+}
+
+fn status(name: impl Into<String>, status: SourceState, detail: impl Into<String>) -> SourceStatus {
+    SourceStatus {
+        name: name.into(),
+        status,
+        detail: Some(detail.into()),
+    }
+}
+
+/// Read the bundle in `dir`.
+pub fn read_bundle(dir: &Path) -> Result<Bundle, BundleError> {
+    if !dir.is_dir() {
+        return Err(BundleError::NotABundle {
+            dir: dir.to_path_buf(),
+            missing: "the folder does not exist or is not a folder".into(),
+        });
+    }
+    let meta_path = dir.join("meta.json");
+    let meta_text = fs::read_to_string(&meta_path).map_err(|e| BundleError::NotABundle {
+        dir: dir.to_path_buf(),
+        missing: format!("meta.json cannot be read ({e})"),
+    })?;
+    let meta: BundleMeta = serde_json::from_str(&meta_text).map_err(|e| BundleError::BadMeta {
+        path: meta_path.clone(),
+        message: format!("not valid bundle metadata: {e}"),
+    })?;
+    if meta.schema != BUNDLE_SCHEMA {
+        return Err(BundleError::BadMeta {
+            path: meta_path,
+            message: format!("schema is '{}', expected '{BUNDLE_SCHEMA}'", meta.schema),
+        });
+    }
+    let manifests_dir = dir.join("manifests");
+    let scrapes_dir = dir.join("scrapes");
+    if !manifests_dir.is_dir() && !scrapes_dir.is_dir() {
+        return Err(BundleError::NotABundle {
+            dir: dir.to_path_buf(),
+            missing: "it has neither manifests/ nor scrapes/".into(),
+        });
+    }
+
+    let mut sources = Vec::new();
+    let (inventory, manifest_sources) = read_manifests(dir, &manifests_dir);
+    sources.extend(manifest_sources);
+    let (rounds, scrape_sources) = read_scrapes(dir, &scrapes_dir, &inventory);
+    sources.extend(scrape_sources);
+    Ok(Bundle {
+        dir: dir.to_path_buf(),
+        meta,
+        inventory,
+        rounds,
+        sources,
+    })
+}
+
+fn rel(dir: &Path, p: &Path) -> String {
+    p.strip_prefix(dir).unwrap_or(p).display().to_string()
+}
+
+fn read_manifests(dir: &Path, manifests_dir: &Path) -> (Inventory, Vec<SourceStatus>) {
+    let mut sources = Vec::new();
+    let mut set = ObjectSet::default();
+    if !manifests_dir.is_dir() {
+        sources.push(status(
+            "manifests",
+            SourceState::Unavailable,
+            "the bundle has no manifests/ folder",
+        ));
+        return (set.into_inventory().0, sources);
+    }
+    let files = manifests::manifest_files(manifests_dir);
+    let mut objects = 0usize;
+    let mut bad_files = 0usize;
+    let mut bad_docs = 0usize;
+    for f in &files {
+        match manifests::read_objects(f) {
+            Ok(parsed) => {
+                objects += parsed.objects.len();
+                for d in parsed.objects {
+                    set.add(d);
+                }
+                for p in parsed.problems {
+                    bad_docs += 1;
+                    sources.push(status(rel(dir, f), SourceState::Degraded, p.to_string()));
+                }
+            }
+            Err(e) => {
+                bad_files += 1;
+                sources.push(status(rel(dir, f), SourceState::Unavailable, e.to_string()));
+            }
+        }
+    }
+    let (inv, problems) = set.into_inventory();
+    for p in &problems {
+        sources.push(status(
+            format!("manifests: {}", p.object),
+            SourceState::Degraded,
+            p.message.clone(),
+        ));
+    }
+    let state = if bad_files > 0 || bad_docs > 0 || !problems.is_empty() {
+        SourceState::Degraded
+    } else {
+        SourceState::Ok
+    };
+    sources.insert(
+        0,
+        status(
+            "manifests",
+            state,
+            format!(
+                "{objects} objects from {} files{}",
+                files.len() - bad_files,
+                if bad_files > 0 {
+                    format!(", {bad_files} unreadable")
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+    );
+    (inv, sources)
+}
+
+/// `<namespace>__<pod>.prom` → (namespace, pod).
+pub fn split_scrape_name(file_name: &str) -> Option<(String, String)> {
+    let stem = file_name.strip_suffix(".prom")?;
+    let (ns, pod) = stem.split_once("__")?;
+    (!ns.is_empty() && !pod.is_empty()).then(|| (ns.to_string(), pod.to_string()))
+}
+
+fn read_scrapes(
+    dir: &Path,
+    scrapes_dir: &Path,
+    inv: &Inventory,
+) -> (Vec<Round>, Vec<SourceStatus>) {
+    let mut sources = Vec::new();
+    let mut rounds = Vec::new();
+    let entries = match fs::read_dir(scrapes_dir) {
+        Ok(e) => e,
+        Err(e) => {
+            sources.push(status(
+                "scrapes",
+                SourceState::Unavailable,
+                format!("scrapes/ cannot be read: {e}"),
+            ));
+            return (rounds, sources);
+        }
+    };
+    let mut round_dirs: Vec<(i64, PathBuf)> = Vec::new();
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = entry.file_name().to_string_lossy().to_string();
+        if !path.is_dir() {
+            continue;
+        }
+        match name.parse::<i64>() {
+            Ok(ms) => round_dirs.push((ms, path)),
+            Err(_) => sources.push(status(
+                rel(dir, &path),
+                SourceState::Degraded,
+                format!("'{name}' is not a round folder (expected unix milliseconds); skipped"),
+            )),
+        }
+    }
+    round_dirs.sort();
+    let mut scraped = 0usize;
+    let mut problems = 0usize;
+    for (ms, rdir) in &round_dirs {
+        let mut round = Round {
+            at_ms: *ms,
+            ..Round::default()
+        };
+        let mut files: Vec<PathBuf> = fs::read_dir(rdir)
+            .map(|rd| rd.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        for f in files {
+            let fname = f
+                .file_name()
+                .map(|n| n.to_string_lossy().to_string())
+                .unwrap_or_default();
+            if !fname.ends_with(".prom") {
+                continue;
+            }
+            let Some((ns, pod)) = split_scrape_name(&fname) else {
+                problems += 1;
+                sources.push(status(
+                    rel(dir, &f),
+                    SourceState::Degraded,
+                    format!("'{fname}' is not named <namespace>__<pod>.prom; skipped"),
+                ));
+                continue;
+            };
+            let file = match fs::File::open(&f) {
+                Ok(file) => file,
+                Err(e) => {
+                    problems += 1;
+                    sources.push(status(
+                        rel(dir, &f),
+                        SourceState::Unavailable,
+                        format!("cannot be read: {e}"),
+                    ));
+                    continue;
+                }
+            };
+            let target = ScrapeTarget::new(&ns, &pod, inv);
+            match ScrapeProcessor::new(target).process_reader(std::io::BufReader::new(file)) {
+                Ok(res) => {
+                    if res.stats.issue_count > 0 || res.stats.truncated {
+                        problems += 1;
+                        let mut detail: Vec<String> = res
+                            .stats
+                            .issues
+                            .iter()
+                            .take(3)
+                            .map(|i| format!("line {}: {}", i.line, i.message))
+                            .collect();
+                        if res.stats.issue_count > 3 {
+                            detail.push(format!("{} more", res.stats.issue_count - 3));
+                        }
+                        sources.push(status(
+                            rel(dir, &f),
+                            SourceState::Degraded,
+                            detail.join("; "),
+                        ));
+                    }
+                    scraped += 1;
+                    round.scrapes.insert(
+                        format!("{ns}/{pod}"),
+                        PodScrape {
+                            mesh: res.mesh,
+                            data: res.acc,
+                        },
+                    );
+                }
+                Err(e) => {
+                    problems += 1;
+                    sources.push(status(
+                        rel(dir, &f),
+                        SourceState::Unavailable,
+                        format!("cannot be read: {e}"),
+                    ));
+                }
+            }
+        }
+        rounds.push(round);
+    }
+    let state = if round_dirs.is_empty() {
+        SourceState::Unavailable
+    } else if problems > 0 {
+        SourceState::Degraded
+    } else {
+        SourceState::Ok
+    };
+    let mut detail = format!("{} rounds, {scraped} proxy scrapes", round_dirs.len());
+    if round_dirs.len() == 1 {
+        detail.push_str("; one round: rates need two");
+    }
+    if problems > 0 {
+        detail.push_str(&format!("; {problems} files with problems"));
+    }
+    sources.insert(0, status("scrapes", state, detail));
+    (rounds, sources)
+}

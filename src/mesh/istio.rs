@@ -1,0 +1,214 @@
+//! Istio standard metrics (`istio_requests_total`,
+//! `istio_request_duration_milliseconds_*`, `istio_tcp_*`).
+//!
+//! Both the client's proxy (`reporter="source"`) and the server's proxy
+//! (`reporter="destination"`) report each request; they are kept apart here
+//! and counted once when signals are computed (destination preferred, as
+//! Kiali does). Per-edge mTLS comes from the destination's
+//! `connection_security_policy` (`mutual_tls` vs anything else; the source
+//! always says `unknown`).
+
+use crate::collect::scrape::Sample;
+use crate::mesh::{
+    Dialect, NodeHint, ScrapeAcc, ScrapeTarget, non_empty, resolve_service, strip_port,
+};
+use crate::model::ids::NodeRef;
+use crate::model::sample::{EdgeKey, Reporter, ReqKey, Tls};
+use crate::model::snapshot::{MeshKind, Protocol};
+
+pub struct Istio;
+
+const REQUESTS: &str = "istio_requests_total";
+const DURATION_BUCKET: &str = "istio_request_duration_milliseconds_bucket";
+const DURATION_SUM: &str = "istio_request_duration_milliseconds_sum";
+const DURATION_COUNT: &str = "istio_request_duration_milliseconds_count";
+const TCP_SENT: &str = "istio_tcp_sent_bytes_total";
+const TCP_RECEIVED: &str = "istio_tcp_received_bytes_total";
+const TCP_OPENED: &str = "istio_tcp_connections_opened_total";
+const TCP_CLOSED: &str = "istio_tcp_connections_closed_total";
+
+const FAMILIES: [&str; 8] = [
+    REQUESTS,
+    DURATION_BUCKET,
+    DURATION_SUM,
+    DURATION_COUNT,
+    TCP_SENT,
+    TCP_RECEIVED,
+    TCP_OPENED,
+    TCP_CLOSED,
+];
+
+/// The family prefilter: only the standard metrics above.
+pub fn wants(name: &[u8]) -> bool {
+    name.starts_with(b"istio_") && FAMILIES.iter().any(|f| f.as_bytes() == name)
+}
+
+fn workload_node(s: &Sample<'_>, side: &str) -> NodeRef {
+    let name = s.label(&format!("{side}_workload"));
+    let ns = s.label(&format!("{side}_workload_namespace"));
+    match (non_empty(ns), non_empty(name)) {
+        (Some(ns), Some(name)) => NodeRef::workload(ns, name),
+        _ => NodeRef::Unknown,
+    }
+}
+
+/// The called node when the destination workload is unknown (no sidecar at
+/// the destination, traffic leaving the mesh, or no route).
+fn fallback_target(s: &Sample<'_>, target: &ScrapeTarget<'_>) -> NodeRef {
+    let svc_name = s.label("destination_service_name").unwrap_or("");
+    let svc_ns = s.label("destination_service_namespace");
+    let host = non_empty(s.label("destination_service")).unwrap_or(svc_name);
+    match svc_name {
+        "PassthroughCluster" => {
+            return NodeRef::external(strip_port(non_empty(Some(host)).map_or(
+                "passthrough",
+                |h| {
+                    if h == "PassthroughCluster" {
+                        "passthrough"
+                    } else {
+                        h
+                    }
+                },
+            )));
+        }
+        "BlackHoleCluster" => return NodeRef::external("blackhole"),
+        _ => {}
+    }
+    let in_cluster = host.contains(".svc.");
+    match (non_empty(svc_ns), non_empty(Some(svc_name))) {
+        (Some(ns), Some(name)) if in_cluster => resolve_service(target.inventory, ns, name),
+        _ if !host.is_empty() => NodeRef::external(strip_port(host)),
+        _ => NodeRef::external("unknown"),
+    }
+}
+
+fn service_of(s: &Sample<'_>) -> Option<String> {
+    let name = non_empty(s.label("destination_service_name"))?;
+    let ns = non_empty(s.label("destination_service_namespace"))?;
+    if name == "PassthroughCluster" || name == "BlackHoleCluster" {
+        return None;
+    }
+    Some(crate::model::ids::service_id(ns, name))
+}
+
+fn tls_of(s: &Sample<'_>) -> Tls {
+    match s.label("connection_security_policy") {
+        Some("mutual_tls") => Tls::Mutual,
+        Some("none") => Tls::Plain,
+        _ => Tls::Unknown,
+    }
+}
+
+fn hint(s: &Sample<'_>, side: &str, meshed: bool) -> NodeHint {
+    let pick = |a: &str, b: &str| {
+        non_empty(s.label(&format!("{side}_{a}")))
+            .or_else(|| non_empty(s.label(&format!("{side}_{b}"))))
+            .map(str::to_string)
+    };
+    NodeHint {
+        app: pick("app", "canonical_service"),
+        version: pick("version", "canonical_revision"),
+        meshed,
+    }
+}
+
+impl Dialect for Istio {
+    fn mesh(&self) -> MeshKind {
+        MeshKind::Istio
+    }
+
+    fn wants(&self, name: &[u8]) -> bool {
+        wants(name)
+    }
+
+    fn sample(&mut self, target: &ScrapeTarget<'_>, s: &Sample<'_>, acc: &mut ScrapeAcc) {
+        let reporter = match s.label("reporter") {
+            Some("source") => Reporter::Source,
+            Some("destination") | Some("waypoint") => Reporter::Destination,
+            _ => return,
+        };
+        if !s.value.is_finite() {
+            return;
+        }
+        let source = workload_node(s, "source");
+        let mut dest = workload_node(s, "destination");
+        if dest == NodeRef::Unknown {
+            dest = fallback_target(s, target);
+        }
+        let is_tcp = s.name.starts_with("istio_tcp_");
+        let protocol = if is_tcp {
+            Protocol::Tcp
+        } else {
+            match s.label("request_protocol") {
+                Some("grpc") => Protocol::Grpc,
+                Some("tcp") => Protocol::Tcp,
+                _ => Protocol::Http,
+            }
+        };
+        let source_meshed = source != NodeRef::Unknown;
+        acc.hint(&source, hint(s, "source", source_meshed));
+        let dest_meshed = reporter == Reporter::Destination
+            || matches!(dest, NodeRef::Workload { .. })
+                && non_empty(s.label("destination_workload")).is_some();
+        acc.hint(&dest, hint(s, "destination", dest_meshed));
+        let tls = tls_of(s);
+        let edge = acc.edge(
+            EdgeKey {
+                source,
+                target: dest,
+                protocol,
+            },
+            reporter,
+        );
+        if edge.service.is_none() {
+            edge.service = service_of(s);
+        }
+        if edge.source_identity.is_none() {
+            edge.source_identity = non_empty(s.label("source_principal")).map(str::to_string);
+        }
+        if edge.target_identity.is_none() {
+            edge.target_identity = non_empty(s.label("destination_principal")).map(str::to_string);
+        }
+        match s.name {
+            REQUESTS => {
+                let code = s
+                    .label("response_code")
+                    .and_then(|c| c.parse::<u16>().ok())
+                    .unwrap_or(0);
+                let grpc = if protocol == Protocol::Grpc {
+                    s.label("grpc_response_status")
+                        .and_then(|g| g.parse::<u16>().ok())
+                } else {
+                    None
+                };
+                let flags = match s.label("response_flags") {
+                    Some("-") | None => String::new(),
+                    Some(f) => f.to_string(),
+                };
+                let key = ReqKey {
+                    code,
+                    grpc,
+                    flags,
+                    tls,
+                    failed: ReqKey::failed_by_codes(code, grpc),
+                };
+                edge.add_requests(&key, s.value);
+            }
+            DURATION_BUCKET => {
+                let le = s.label("le").and_then(crate::mesh::parse_le);
+                if let Some(le) = le {
+                    edge.add_bucket(le, s.value);
+                }
+            }
+            DURATION_SUM => edge.latency_sum += s.value,
+            DURATION_COUNT => edge.latency_count += s.value,
+            // Istio counts bytes by direction of the call, not by reporter:
+            // `sent` is the response (callee → caller), `received` the request.
+            TCP_SENT => edge.tcp_mut(tls).received += s.value,
+            TCP_RECEIVED => edge.tcp_mut(tls).sent += s.value,
+            TCP_OPENED => edge.tcp_mut(tls).opened += s.value,
+            TCP_CLOSED => edge.tcp_mut(tls).closed += s.value,
+            _ => {}
+        }
+    }
+}

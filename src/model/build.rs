@@ -1,0 +1,222 @@
+//! Scrape rounds + inventory → the snapshot's nodes and edges.
+//!
+//! Rates use the first and the last round. A pod scraped in both rounds
+//! contributes the increase of each of its series (a series absent in the
+//! first round started after it, so it counts from zero); a pod scraped only
+//! in the last round contributes topology but no rates. A pod missing from
+//! the last round keeps its first-round topology.
+
+use std::collections::BTreeMap;
+
+use rustc_hash::FxHashMap;
+
+use crate::model::ids::NodeRef;
+use crate::model::inventory::Inventory;
+use crate::model::sample::{EdgeKey, EdgeSample, NodeHint, Reporter, ScrapeData};
+use crate::model::signals::{dedupe_reporters, mtls, responses, signals};
+use crate::model::snapshot::{
+    Declared, Edge, Evidence, Identities, MeshInfo, MeshKind, Node, NodeKind, SNAPSHOT_SCHEMA,
+    Snapshot, SourceStatus,
+};
+
+/// One scrape round: every proxy scraped in it, by `namespace/pod`.
+#[derive(Debug, Clone, Default)]
+pub struct Round {
+    /// Unix milliseconds when the round was taken.
+    pub at_ms: i64,
+    pub scrapes: BTreeMap<String, PodScrape>,
+}
+
+/// One proxy's scrape after its dialect mapped it.
+#[derive(Debug, Clone, Default)]
+pub struct PodScrape {
+    pub mesh: Option<MeshKind>,
+    pub data: ScrapeData,
+}
+
+/// What the builder needs besides the rounds.
+#[derive(Debug, Clone, Default)]
+pub struct BuildContext {
+    pub sources: Vec<SourceStatus>,
+    pub cluster: Option<crate::model::snapshot::ClusterInfo>,
+    /// Restrict nodes and edges to these namespaces (an edge stays when
+    /// either end is in scope); `None` = all.
+    pub namespaces: Option<Vec<String>>,
+}
+
+#[derive(Default)]
+struct EdgeAcc {
+    window: Vec<(Reporter, EdgeSample)>,
+    last: Vec<(Reporter, EdgeSample)>,
+    has_window: bool,
+}
+
+fn add(v: &mut Vec<(Reporter, EdgeSample)>, r: Reporter, s: &EdgeSample) {
+    match v.iter_mut().find(|(x, _)| *x == r) {
+        Some((_, acc)) => acc.merge(s),
+        None => v.push((r, s.clone())),
+    }
+}
+
+/// RFC 3339 for unix milliseconds.
+pub fn rfc3339(ms: i64) -> String {
+    jiff::Timestamp::from_millisecond(ms)
+        .map(|t| t.to_string())
+        .unwrap_or_else(|_| "1970-01-01T00:00:00Z".to_string())
+}
+
+/// Build the snapshot (without declared topology or gaps: `analyze` adds them).
+pub fn build_snapshot(inv: &Inventory, rounds: &[Round], ctx: BuildContext) -> Snapshot {
+    let last = rounds.iter().max_by_key(|r| r.at_ms);
+    let first = rounds.iter().min_by_key(|r| r.at_ms);
+    let (window_ms, first) = match (first, last) {
+        (Some(f), Some(l)) if l.at_ms > f.at_ms => (l.at_ms - f.at_ms, Some(f)),
+        _ => (0, None),
+    };
+    let window_s = window_ms as f64 / 1000.0;
+    let collected_at = rfc3339(last.map_or(0, |r| r.at_ms));
+
+    let mut edges: FxHashMap<EdgeKey, EdgeAcc> = FxHashMap::default();
+    let mut hints: FxHashMap<NodeRef, NodeHint> = FxHashMap::default();
+    let mut meshes: Vec<MeshKind> = Vec::new();
+
+    let mut pods: BTreeMap<&str, (&PodScrape, Option<&PodScrape>)> = BTreeMap::new();
+    if let Some(l) = last {
+        for (pod, scrape) in &l.scrapes {
+            let prev = first.and_then(|f| f.scrapes.get(pod));
+            pods.insert(pod, (scrape, prev));
+        }
+    }
+    if let Some(f) = first {
+        for (pod, scrape) in &f.scrapes {
+            pods.entry(pod).or_insert((scrape, None));
+        }
+    }
+    let last_pods = last.map(|l| &l.scrapes);
+    for (pod, (scrape, prev)) in pods {
+        if let Some(m) = scrape.mesh
+            && !meshes.contains(&m)
+        {
+            meshes.push(m);
+        }
+        for (node, h) in &scrape.data.nodes {
+            hints.entry(node.clone()).or_default().merge(h);
+        }
+        // Only a pod present in both rounds has a window.
+        let in_last = last_pods.is_some_and(|l| l.contains_key(pod));
+        for ((key, reporter), sample) in &scrape.data.edges {
+            let acc = edges.entry(key.clone()).or_default();
+            add(&mut acc.last, *reporter, sample);
+            if let (Some(prev), true) = (prev, in_last) {
+                let inc = sample.increase(prev.data.edges.get(&(key.clone(), *reporter)));
+                add(&mut acc.window, *reporter, &inc);
+                acc.has_window = true;
+            }
+        }
+    }
+
+    let in_scope = |n: &NodeRef| match (&ctx.namespaces, n.namespace()) {
+        (None, _) => true,
+        (Some(nss), Some(ns)) => nss.iter().any(|x| x == ns),
+        (Some(_), None) => false,
+    };
+
+    let mut out_edges: Vec<Edge> = Vec::new();
+    let mut inbound: FxHashMap<NodeRef, (EdgeSample, EdgeSample, bool)> = FxHashMap::default();
+    let mut node_refs: BTreeMap<String, NodeRef> = BTreeMap::new();
+    for (key, acc) in &edges {
+        if !(in_scope(&key.source) || in_scope(&key.target)) {
+            continue;
+        }
+        let last_s = dedupe_reporters(&acc.last);
+        let win_s = acc.has_window.then(|| dedupe_reporters(&acc.window));
+        let sig = signals(win_s.as_ref().map(|w| (w, window_s)), &last_s);
+        let inb = inbound.entry(key.target.clone()).or_default();
+        inb.1.merge(&last_s);
+        if let Some(w) = &win_s {
+            inb.0.merge(w);
+            inb.2 = true;
+        }
+        node_refs.insert(key.source.id(), key.source.clone());
+        node_refs.insert(key.target.id(), key.target.clone());
+        let identities = (last_s.source_identity.is_some() || last_s.target_identity.is_some())
+            .then(|| Identities {
+                source: last_s.source_identity.clone(),
+                target: last_s.target_identity.clone(),
+            });
+        out_edges.push(Edge {
+            source: key.source.id(),
+            target: key.target.id(),
+            service: last_s.service.clone(),
+            protocol: key.protocol,
+            signals: sig,
+            mtls: mtls(win_s.as_ref(), &last_s),
+            evidence: vec![Evidence::Metrics],
+            declared: None,
+            responses: responses(win_s.as_ref(), &last_s),
+            identities,
+        });
+    }
+    out_edges.sort_by(|a, b| {
+        (&a.source, &a.target, a.protocol).cmp(&(&b.source, &b.target, b.protocol))
+    });
+
+    for w in inv.workloads.values() {
+        let r = NodeRef::workload(&w.namespace, &w.name);
+        if in_scope(&r) {
+            node_refs.insert(r.id(), r);
+        }
+    }
+    let nodes: Vec<Node> = node_refs
+        .into_values()
+        .map(|r| {
+            let id = r.id();
+            let hint = hints.get(&r);
+            let wl = inv.workload(&id);
+            let kind = r.kind();
+            let sig = inbound
+                .get(&r)
+                .map(|(w, l, has_w)| signals(has_w.then_some((w, window_s)), l));
+            Node {
+                kind,
+                namespace: r.namespace().map(str::to_string),
+                name: r.name().to_string(),
+                app: wl
+                    .and_then(|w| w.app.clone())
+                    .or_else(|| hint.and_then(|h| h.app.clone())),
+                version: wl
+                    .and_then(|w| w.version.clone())
+                    .or_else(|| hint.and_then(|h| h.version.clone())),
+                meshed: kind == NodeKind::Workload
+                    && (wl.is_some_and(|w| w.meshed) || hint.is_some_and(|h| h.meshed)),
+                signals: sig,
+                id,
+            }
+        })
+        .collect();
+
+    let mesh_kind = match inv.mesh_kind() {
+        MeshKind::None => match meshes.as_slice() {
+            [] => MeshKind::None,
+            [one] => *one,
+            _ => MeshKind::Mixed,
+        },
+        k => k,
+    };
+    Snapshot {
+        schema: SNAPSHOT_SCHEMA.to_string(),
+        collected_at,
+        window_seconds: window_s,
+        cluster: ctx.cluster,
+        mesh: MeshInfo {
+            kind: mesh_kind,
+            version: inv.mesh_version(),
+        },
+        sources: ctx.sources,
+        nodes,
+        edges: out_edges,
+        declared: Declared::default(),
+        gaps: Vec::new(),
+        rule_diffs: Vec::new(),
+    }
+}

@@ -1,0 +1,160 @@
+//! Bucket quantiles exactly as Prometheus's `histogram_quantile` computes them
+//! for classic histograms (promql/quantile.go `BucketQuantile`): sort by upper
+//! bound, require a `+Inf` bucket, coalesce equal bounds, force monotonic
+//! counts, then interpolate linearly inside the bucket holding the rank; a
+//! rank in the `+Inf` bucket returns the second-highest upper bound.
+
+/// `(upper bound, cumulative count)` pairs in any order. Returns `None` where
+/// Prometheus returns NaN (no `+Inf` bucket, fewer than two buckets, no
+/// observations, or a NaN quantile).
+pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
+    if q.is_nan() {
+        return None;
+    }
+    if q < 0.0 {
+        return Some(f64::NEG_INFINITY);
+    }
+    if q > 1.0 {
+        return Some(f64::INFINITY);
+    }
+    let mut b: Vec<(f64, f64)> = buckets
+        .iter()
+        .copied()
+        .filter(|(le, _)| !le.is_nan())
+        .collect();
+    b.sort_by(|x, y| x.0.total_cmp(&y.0));
+    match b.last() {
+        Some((le, _)) if *le == f64::INFINITY => {}
+        _ => return None,
+    }
+    // Coalesce buckets with the same upper bound.
+    let mut merged: Vec<(f64, f64)> = Vec::with_capacity(b.len());
+    for (le, count) in b {
+        match merged.last_mut() {
+            Some(last) if last.0 == le => last.1 += count,
+            _ => merged.push((le, count)),
+        }
+    }
+    ensure_monotonic(&mut merged);
+    if merged.len() < 2 {
+        return None;
+    }
+    let observations = merged[merged.len() - 1].1;
+    if observations == 0.0 || observations.is_nan() {
+        return None;
+    }
+    let mut rank = q * observations;
+    let searched = merged.len() - 1;
+    let idx = (0..searched)
+        .find(|&i| merged[i].1 >= rank)
+        .unwrap_or(searched);
+    if idx == searched {
+        return Some(merged[merged.len() - 2].0);
+    }
+    if idx == 0 && merged[0].0 <= 0.0 {
+        return Some(merged[0].0);
+    }
+    let bucket_end = merged[idx].0;
+    let mut count = merged[idx].1;
+    let mut bucket_start = 0.0;
+    if idx > 0 {
+        bucket_start = merged[idx - 1].0;
+        count -= merged[idx - 1].1;
+        rank -= merged[idx - 1].1;
+    }
+    Some(bucket_start + (bucket_end - bucket_start) * (rank / count))
+}
+
+/// Prometheus's `ensureMonotonicAndIgnoreSmallDeltas`: a bucket whose count is
+/// below the previous one is raised to it (float precision or a scrape taken
+/// between bucket updates).
+fn ensure_monotonic(buckets: &mut [(f64, f64)]) {
+    let mut prev = f64::NEG_INFINITY;
+    for b in buckets.iter_mut() {
+        if b.1.is_nan() {
+            continue;
+        }
+        if b.1 < prev {
+            b.1 = prev;
+        }
+        prev = b.1;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const INF: f64 = f64::INFINITY;
+
+    fn approx(a: Option<f64>, b: f64) {
+        let a = a.unwrap_or(f64::NAN);
+        assert!((a - b).abs() < 1e-9, "{a} != {b}");
+    }
+
+    #[test]
+    fn interpolates_inside_the_bucket() {
+        // 100 observations: 50 ≤ 10, 90 ≤ 50, 100 ≤ 100.
+        let b = [(10.0, 50.0), (50.0, 90.0), (100.0, 100.0), (INF, 100.0)];
+        // rank 50 → first bucket, 0 + 10 * 50/50
+        approx(histogram_quantile(0.5, &b), 10.0);
+        // rank 95 → bucket (50,100], 50 + 50 * (95-90)/10
+        approx(histogram_quantile(0.95, &b), 75.0);
+        // rank 99 → 50 + 50 * 9/10
+        approx(histogram_quantile(0.99, &b), 95.0);
+        // rank 25 → 0 + 10 * 25/50
+        approx(histogram_quantile(0.25, &b), 5.0);
+    }
+
+    #[test]
+    fn rank_in_inf_bucket_returns_second_highest_bound() {
+        let b = [(10.0, 1.0), (100.0, 2.0), (INF, 10.0)];
+        approx(histogram_quantile(0.9, &b), 100.0);
+    }
+
+    #[test]
+    fn order_and_duplicates_do_not_matter() {
+        let b = [
+            (INF, 100.0),
+            (50.0, 40.0),
+            (10.0, 50.0),
+            (50.0, 50.0),
+            (100.0, 100.0),
+        ];
+        // coalesced: 10→50, 50→90, 100→100
+        approx(histogram_quantile(0.95, &b), 75.0);
+    }
+
+    #[test]
+    fn non_monotonic_counts_are_raised() {
+        let b = [(10.0, 50.0), (50.0, 40.0), (100.0, 100.0), (INF, 100.0)];
+        // 50-bucket raised to 50: rank 75 → (50,100]: 50 + 50*(25/50)
+        approx(histogram_quantile(0.75, &b), 75.0);
+    }
+
+    #[test]
+    fn nan_cases() {
+        assert_eq!(histogram_quantile(0.5, &[(10.0, 5.0), (20.0, 6.0)]), None);
+        assert_eq!(histogram_quantile(0.5, &[(INF, 5.0)]), None);
+        assert_eq!(histogram_quantile(0.5, &[(10.0, 0.0), (INF, 0.0)]), None);
+        assert_eq!(histogram_quantile(0.5, &[]), None);
+        assert_eq!(
+            histogram_quantile(f64::NAN, &[(1.0, 1.0), (INF, 1.0)]),
+            None
+        );
+        assert_eq!(
+            histogram_quantile(-1.0, &[(1.0, 1.0), (INF, 1.0)]),
+            Some(f64::NEG_INFINITY)
+        );
+        assert_eq!(
+            histogram_quantile(2.0, &[(1.0, 1.0), (INF, 1.0)]),
+            Some(f64::INFINITY)
+        );
+    }
+
+    #[test]
+    fn non_positive_first_bound() {
+        let b = [(-5.0, 10.0), (0.0, 10.0), (INF, 10.0)];
+        approx(histogram_quantile(0.5, &b), -5.0);
+    }
+}

@@ -1,0 +1,393 @@
+//! The canonical edge sample every mesh dialect maps its metrics to, and the
+//! counter arithmetic between scrape rounds.
+//!
+//! A dialect folds the series of one proxy scrape into one [`EdgeSample`] per
+//! (edge, reporter): cumulative request counts by response tuple, latency
+//! buckets, TCP counters. Between two rounds each element is diffed with
+//! Prometheus's reset rule (a value lower than before means the counter
+//! restarted from zero, so the increase is the new value).
+
+use rustc_hash::FxHashMap;
+
+use crate::model::ids::NodeRef;
+use crate::model::snapshot::Protocol;
+
+/// Which proxy reported a series: the caller's (`source`, Linkerd's
+/// outbound side) or the callee's (`destination`, Linkerd's inbound side).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Reporter {
+    Source,
+    Destination,
+}
+
+/// What the reporting proxy knew of the connection's security.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Tls {
+    Mutual,
+    Plain,
+    Unknown,
+}
+
+impl Tls {
+    fn index(self) -> usize {
+        match self {
+            Tls::Mutual => 0,
+            Tls::Plain => 1,
+            Tls::Unknown => 2,
+        }
+    }
+}
+
+/// A directed call between two nodes over one protocol.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct EdgeKey {
+    pub source: NodeRef,
+    pub target: NodeRef,
+    pub protocol: Protocol,
+}
+
+/// The response tuple requests are counted by.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ReqKey {
+    /// HTTP status; 0 when no response was received.
+    pub code: u16,
+    /// gRPC status, where the protocol is gRPC and a status was seen.
+    pub grpc: Option<u16>,
+    /// Envoy response flags (`UH`, `UF`, `RBAC`…), empty for `-`.
+    pub flags: String,
+    pub tls: Tls,
+    /// Whether the request counts as a failure (5xx, no response, gRPC not
+    /// OK, or Linkerd's `classification="failure"`).
+    pub failed: bool,
+}
+
+impl ReqKey {
+    /// HTTP and gRPC success rule shared by the dialects: a failure is a 5xx,
+    /// no response at all (code 0), or a gRPC status other than OK.
+    pub fn failed_by_codes(code: u16, grpc: Option<u16>) -> bool {
+        code >= 500 || code == 0 || matches!(grpc, Some(g) if g != 0)
+    }
+
+    /// The response code as shown to users: `503`, `grpc:14`, `0`.
+    pub fn display_code(&self) -> String {
+        match self.grpc {
+            Some(g) if g != 0 || self.code < 400 => format!("grpc:{g}"),
+            _ => self.code.to_string(),
+        }
+    }
+}
+
+/// TCP counters of one edge for one TLS state.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Tcp {
+    /// Bytes the caller sent (the request direction).
+    pub sent: f64,
+    /// Bytes the caller received (the response direction).
+    pub received: f64,
+    pub opened: f64,
+    pub closed: f64,
+    /// A gauge of open connections, where the proxy exposes one.
+    pub open: Option<f64>,
+}
+
+impl Tcp {
+    fn is_empty(&self) -> bool {
+        self.sent == 0.0
+            && self.received == 0.0
+            && self.opened == 0.0
+            && self.closed == 0.0
+            && self.open.is_none()
+    }
+}
+
+/// One edge as seen by one reporter in one scrape (cumulative values), or
+/// the increase of those values over a window (after [`EdgeSample::increase`]).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct EdgeSample {
+    /// The Service the calls went through (`svc:namespace/name`).
+    pub service: Option<String>,
+    pub source_identity: Option<String>,
+    pub target_identity: Option<String>,
+    pub requests: Vec<(ReqKey, f64)>,
+    /// `(le, cumulative count)` of the latency histogram in milliseconds.
+    pub latency: Vec<(f64, f64)>,
+    pub latency_sum: f64,
+    pub latency_count: f64,
+    /// TCP counters by TLS state (`Tls::index`).
+    pub tcp: [Tcp; 3],
+}
+
+fn add_to<K: PartialEq + Clone>(v: &mut Vec<(K, f64)>, key: &K, value: f64) {
+    match v.iter_mut().find(|(k, _)| k == key) {
+        Some(slot) => slot.1 += value,
+        None => v.push((key.clone(), value)),
+    }
+}
+
+/// Prometheus's counter reset rule for one pair of samples.
+pub fn counter_increase(first: f64, last: f64) -> f64 {
+    if last >= first { last - first } else { last }
+}
+
+impl EdgeSample {
+    pub fn add_requests(&mut self, key: &ReqKey, value: f64) {
+        add_to(&mut self.requests, key, value);
+    }
+
+    pub fn add_bucket(&mut self, le: f64, value: f64) {
+        match self.latency.iter_mut().find(|(b, _)| *b == le) {
+            Some(slot) => slot.1 += value,
+            None => self.latency.push((le, value)),
+        }
+    }
+
+    pub fn tcp_mut(&mut self, tls: Tls) -> &mut Tcp {
+        &mut self.tcp[tls.index()]
+    }
+
+    pub fn tcp(&self, tls: Tls) -> &Tcp {
+        &self.tcp[tls.index()]
+    }
+
+    pub fn has_requests(&self) -> bool {
+        !self.requests.is_empty() || !self.latency.is_empty()
+    }
+
+    pub fn has_tcp(&self) -> bool {
+        self.tcp.iter().any(|t| !t.is_empty())
+    }
+
+    pub fn total_requests(&self) -> f64 {
+        self.requests.iter().map(|(_, v)| v).sum()
+    }
+
+    pub fn failed_requests(&self) -> f64 {
+        self.requests
+            .iter()
+            .filter(|(k, _)| k.failed)
+            .map(|(_, v)| v)
+            .sum()
+    }
+
+    /// Keep descriptive fields that another sample of the same edge knows.
+    fn absorb_meta(&mut self, other: &EdgeSample) {
+        if self.service.is_none() {
+            self.service.clone_from(&other.service);
+        }
+        if self.source_identity.is_none() {
+            self.source_identity.clone_from(&other.source_identity);
+        }
+        if self.target_identity.is_none() {
+            self.target_identity.clone_from(&other.target_identity);
+        }
+    }
+
+    /// Add every counter of `other` into `self` (same edge, same reporter).
+    pub fn merge(&mut self, other: &EdgeSample) {
+        self.absorb_meta(other);
+        for (k, v) in &other.requests {
+            add_to(&mut self.requests, k, *v);
+        }
+        for (le, v) in &other.latency {
+            self.add_bucket(*le, *v);
+        }
+        self.latency_sum += other.latency_sum;
+        self.latency_count += other.latency_count;
+        for (mine, theirs) in self.tcp.iter_mut().zip(other.tcp.iter()) {
+            mine.sent += theirs.sent;
+            mine.received += theirs.received;
+            mine.opened += theirs.opened;
+            mine.closed += theirs.closed;
+            mine.open = match (mine.open, theirs.open) {
+                (None, None) => None,
+                (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+            };
+        }
+    }
+
+    /// The increase from `first` (the same series one round earlier, or
+    /// `None` when the series did not exist then) to `self`, element by
+    /// element with the reset rule. Gauges keep their last value.
+    pub fn increase(&self, first: Option<&EdgeSample>) -> EdgeSample {
+        let Some(first) = first else {
+            return self.clone();
+        };
+        let lookup_req = |k: &ReqKey| {
+            first
+                .requests
+                .iter()
+                .find(|(fk, _)| fk == k)
+                .map_or(0.0, |(_, v)| *v)
+        };
+        let lookup_le = |le: f64| {
+            first
+                .latency
+                .iter()
+                .find(|(fl, _)| *fl == le)
+                .map_or(0.0, |(_, v)| *v)
+        };
+        let mut out = EdgeSample {
+            service: self.service.clone(),
+            source_identity: self.source_identity.clone(),
+            target_identity: self.target_identity.clone(),
+            ..EdgeSample::default()
+        };
+        out.requests = self
+            .requests
+            .iter()
+            .map(|(k, v)| (k.clone(), counter_increase(lookup_req(k), *v)))
+            .collect();
+        // A histogram resets as a whole: if its count went down, every bucket
+        // restarted.
+        let hist_reset = self.latency_count < first.latency_count;
+        out.latency = self
+            .latency
+            .iter()
+            .map(|(le, v)| {
+                let inc = if hist_reset {
+                    *v
+                } else {
+                    counter_increase(lookup_le(*le), *v)
+                };
+                (*le, inc)
+            })
+            .collect();
+        out.latency_count = counter_increase(first.latency_count, self.latency_count);
+        out.latency_sum = if hist_reset {
+            self.latency_sum
+        } else {
+            counter_increase(first.latency_sum, self.latency_sum)
+        };
+        for i in 0..3 {
+            let (a, b) = (&first.tcp[i], &self.tcp[i]);
+            out.tcp[i] = Tcp {
+                sent: counter_increase(a.sent, b.sent),
+                received: counter_increase(a.received, b.received),
+                opened: counter_increase(a.opened, b.opened),
+                closed: counter_increase(a.closed, b.closed),
+                open: b.open,
+            };
+        }
+        out
+    }
+}
+
+/// What the metrics say about a node beyond its id.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct NodeHint {
+    pub app: Option<String>,
+    pub version: Option<String>,
+    /// Seen with a proxy of its own (reported, or identified by mTLS).
+    pub meshed: bool,
+}
+
+impl NodeHint {
+    pub fn merge(&mut self, other: &NodeHint) {
+        if self.app.is_none() {
+            self.app.clone_from(&other.app);
+        }
+        if self.version.is_none() {
+            self.version.clone_from(&other.version);
+        }
+        self.meshed |= other.meshed;
+    }
+}
+
+/// The edges and node hints of one proxy scrape.
+#[derive(Debug, Clone, Default)]
+pub struct ScrapeData {
+    pub edges: FxHashMap<(EdgeKey, Reporter), EdgeSample>,
+    pub nodes: FxHashMap<NodeRef, NodeHint>,
+}
+
+impl ScrapeData {
+    pub fn edge(&mut self, key: EdgeKey, reporter: Reporter) -> &mut EdgeSample {
+        self.edges.entry((key, reporter)).or_default()
+    }
+
+    pub fn hint(&mut self, node: &NodeRef, hint: NodeHint) {
+        if matches!(node, NodeRef::Unknown) {
+            return;
+        }
+        match self.nodes.get_mut(node) {
+            Some(h) => h.merge(&hint),
+            None => {
+                self.nodes.insert(node.clone(), hint);
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.edges.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn req(code: u16) -> ReqKey {
+        ReqKey {
+            code,
+            grpc: None,
+            flags: String::new(),
+            tls: Tls::Mutual,
+            failed: ReqKey::failed_by_codes(code, None),
+        }
+    }
+
+    #[test]
+    fn reset_rule() {
+        assert_eq!(counter_increase(10.0, 15.0), 5.0);
+        assert_eq!(counter_increase(10.0, 3.0), 3.0);
+        assert_eq!(counter_increase(0.0, 0.0), 0.0);
+    }
+
+    #[test]
+    fn increase_per_element_with_new_series_and_reset() {
+        let mut a = EdgeSample::default();
+        a.add_requests(&req(200), 100.0);
+        a.add_requests(&req(503), 7.0);
+        a.add_bucket(10.0, 50.0);
+        a.add_bucket(f64::INFINITY, 107.0);
+        a.latency_count = 107.0;
+        a.latency_sum = 900.0;
+        let mut b = EdgeSample::default();
+        b.add_requests(&req(200), 130.0); // +30
+        b.add_requests(&req(503), 2.0); // reset → 2
+        b.add_requests(&req(404), 4.0); // new series → 4
+        b.add_bucket(10.0, 70.0);
+        b.add_bucket(f64::INFINITY, 136.0);
+        b.latency_count = 136.0;
+        b.latency_sum = 1200.0;
+        let d = b.increase(Some(&a));
+        assert_eq!(d.total_requests(), 36.0);
+        assert_eq!(d.failed_requests(), 2.0);
+        assert_eq!(d.latency, vec![(10.0, 20.0), (f64::INFINITY, 29.0)]);
+        assert_eq!(d.latency_count, 29.0);
+        assert_eq!(d.latency_sum, 300.0);
+    }
+
+    #[test]
+    fn histogram_reset_takes_all_buckets_from_the_new_values() {
+        let mut a = EdgeSample::default();
+        a.add_bucket(10.0, 5.0);
+        a.add_bucket(f64::INFINITY, 50.0);
+        a.latency_count = 50.0;
+        let mut b = EdgeSample::default();
+        b.add_bucket(10.0, 6.0); // would look like +1 without the reset rule
+        b.add_bucket(f64::INFINITY, 8.0);
+        b.latency_count = 8.0;
+        let d = b.increase(Some(&a));
+        assert_eq!(d.latency, vec![(10.0, 6.0), (f64::INFINITY, 8.0)]);
+    }
+
+    #[test]
+    fn failure_rule() {
+        assert!(ReqKey::failed_by_codes(503, None));
+        assert!(ReqKey::failed_by_codes(0, None));
+        assert!(!ReqKey::failed_by_codes(404, None));
+        assert!(ReqKey::failed_by_codes(200, Some(14)));
+        assert!(!ReqKey::failed_by_codes(200, Some(0)));
+    }
+}

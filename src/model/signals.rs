@@ -1,0 +1,213 @@
+//! Edge samples over a window → golden signals and mTLS share.
+
+use crate::model::histogram::histogram_quantile;
+use crate::model::sample::{EdgeSample, Reporter, Tls};
+use crate::model::snapshot::{Mtls, MtlsStatus, ResponseCount, Signals};
+
+/// Count each request once when both proxies reported it (as Kiali does):
+/// the destination's report is preferred — it sees the connection's
+/// security policy and excludes network time — and the source adds only
+/// the response tuples the destination never saw (no sidecar there, or the
+/// request failed before reaching it: `503 UH`, `NR`…).
+pub fn dedupe(source: Option<&EdgeSample>, dest: Option<&EdgeSample>) -> EdgeSample {
+    match (source, dest) {
+        (None, None) => EdgeSample::default(),
+        (Some(s), None) => s.clone(),
+        (None, Some(d)) => d.clone(),
+        (Some(s), Some(d)) => {
+            let mut out = d.clone();
+            for (k, v) in &s.requests {
+                let seen = d
+                    .requests
+                    .iter()
+                    .any(|(dk, _)| dk.code == k.code && dk.grpc == k.grpc && dk.flags == k.flags);
+                if !seen {
+                    out.add_requests(k, *v);
+                }
+            }
+            if d.latency.is_empty() && d.latency_count == 0.0 {
+                out.latency.clone_from(&s.latency);
+                out.latency_sum = s.latency_sum;
+                out.latency_count = s.latency_count;
+            }
+            if !d.has_tcp() {
+                out.tcp = s.tcp;
+            }
+            if out.service.is_none() {
+                out.service.clone_from(&s.service);
+            }
+            if out.source_identity.is_none() {
+                out.source_identity.clone_from(&s.source_identity);
+            }
+            if out.target_identity.is_none() {
+                out.target_identity.clone_from(&s.target_identity);
+            }
+            out
+        }
+    }
+}
+
+/// Pick the per-reporter samples out of a small list and dedupe them.
+pub fn dedupe_reporters(by_reporter: &[(Reporter, EdgeSample)]) -> EdgeSample {
+    let get = |r: Reporter| by_reporter.iter().find(|(x, _)| *x == r).map(|(_, s)| s);
+    dedupe(get(Reporter::Source), get(Reporter::Destination))
+}
+
+fn finite(v: f64) -> Option<f64> {
+    v.is_finite().then_some(v)
+}
+
+/// Signals of an edge (or a node's inbound traffic). `window` is the
+/// increase over `window_seconds`, `None` when there is no window (one
+/// round); `last` the cumulative values of the last round.
+pub fn signals(window: Option<(&EdgeSample, f64)>, last: &EdgeSample) -> Signals {
+    let mut out = Signals::default();
+    let has_tcp = last.has_tcp();
+    if let Some((w, secs)) = window.filter(|(_, secs)| *secs > 0.0) {
+        let total = w.total_requests();
+        let failed = w.failed_requests();
+        if last.has_requests() {
+            out.rps = finite(total / secs);
+            out.error_rate = finite(failed / secs);
+            out.success_rate = (total > 0.0).then(|| (total - failed) / total);
+            out.p50_ms = histogram_quantile(0.5, &w.latency).and_then(finite);
+            out.p95_ms = histogram_quantile(0.95, &w.latency).and_then(finite);
+            out.p99_ms = histogram_quantile(0.99, &w.latency).and_then(finite);
+        }
+        if has_tcp {
+            out.bytes_sent_per_s = finite(w.tcp.iter().map(|t| t.sent).sum::<f64>() / secs);
+            out.bytes_received_per_s = finite(w.tcp.iter().map(|t| t.received).sum::<f64>() / secs);
+        }
+    }
+    if has_tcp {
+        let gauges: Vec<f64> = last.tcp.iter().filter_map(|t| t.open).collect();
+        out.open_connections = if gauges.is_empty() {
+            let opened: f64 = last.tcp.iter().map(|t| t.opened).sum();
+            let closed: f64 = last.tcp.iter().map(|t| t.closed).sum();
+            (opened > 0.0).then(|| (opened - closed).max(0.0))
+        } else {
+            Some(gauges.iter().sum())
+        };
+    }
+    out
+}
+
+/// The mutual-TLS share of one sample: by requests with a known TLS state,
+/// else by connections opened, else by bytes.
+fn tls_share(s: &EdgeSample) -> Option<f64> {
+    let (mut m, mut p) = (0.0, 0.0);
+    for (k, v) in &s.requests {
+        match k.tls {
+            Tls::Mutual => m += v,
+            Tls::Plain => p += v,
+            Tls::Unknown => {}
+        }
+    }
+    if m + p > 0.0 {
+        return Some(m / (m + p));
+    }
+    let (m, p) = (s.tcp(Tls::Mutual).opened, s.tcp(Tls::Plain).opened);
+    if m + p > 0.0 {
+        return Some(m / (m + p));
+    }
+    let bytes = |t: Tls| s.tcp(t).sent + s.tcp(t).received;
+    let (m, p) = (bytes(Tls::Mutual), bytes(Tls::Plain));
+    if m + p > 0.0 {
+        return Some(m / (m + p));
+    }
+    None
+}
+
+/// mTLS over the window when it saw traffic, else over the proxies' lifetime.
+pub fn mtls(window: Option<&EdgeSample>, last: &EdgeSample) -> Mtls {
+    let fraction = window.and_then(tls_share).or_else(|| tls_share(last));
+    let status = match fraction {
+        None => MtlsStatus::Unknown,
+        Some(f) if f >= 1.0 => MtlsStatus::Full,
+        Some(f) if f <= 0.0 => MtlsStatus::None,
+        Some(_) => MtlsStatus::Partial,
+    };
+    Mtls { status, fraction }
+}
+
+/// Responses by code over the window (`count: null` without a window).
+pub fn responses(window: Option<&EdgeSample>, last: &EdgeSample) -> Vec<ResponseCount> {
+    let src = window.unwrap_or(last);
+    let mut by_code: Vec<(String, f64)> = Vec::new();
+    for (k, v) in &src.requests {
+        let code = k.display_code();
+        match by_code.iter_mut().find(|(c, _)| *c == code) {
+            Some(slot) => slot.1 += v,
+            None => by_code.push((code, *v)),
+        }
+    }
+    by_code.sort_by(|a, b| a.0.cmp(&b.0));
+    by_code
+        .into_iter()
+        .map(|(code, v)| ResponseCount {
+            code,
+            count: window.map(|_| v),
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::sample::ReqKey;
+
+    fn req(code: u16, tls: Tls, flags: &str) -> ReqKey {
+        ReqKey {
+            code,
+            grpc: None,
+            flags: flags.into(),
+            tls,
+            failed: ReqKey::failed_by_codes(code, None),
+        }
+    }
+
+    #[test]
+    fn both_reporters_count_once_and_source_only_tuples_are_added() {
+        let mut src = EdgeSample::default();
+        src.add_requests(&req(200, Tls::Unknown, ""), 100.0);
+        src.add_requests(&req(503, Tls::Unknown, "UH"), 5.0);
+        let mut dst = EdgeSample::default();
+        dst.add_requests(&req(200, Tls::Mutual, ""), 99.0);
+        let d = dedupe(Some(&src), Some(&dst));
+        assert_eq!(d.total_requests(), 104.0);
+        assert_eq!(d.failed_requests(), 5.0);
+        let s = signals(Some((&d, 10.0)), &d);
+        assert_eq!(s.rps, Some(10.4));
+        assert_eq!(s.error_rate, Some(0.5));
+        let sr = s.success_rate.unwrap_or(0.0);
+        assert!((sr - 99.0 / 104.0).abs() < 1e-12);
+        // mTLS share counts only requests with a known TLS state.
+        let m = mtls(Some(&d), &d);
+        assert_eq!(m.status, MtlsStatus::Full);
+        assert_eq!(m.fraction, Some(1.0));
+    }
+
+    #[test]
+    fn partial_and_unknown_mtls() {
+        let mut s = EdgeSample::default();
+        s.add_requests(&req(200, Tls::Mutual, ""), 3.0);
+        s.add_requests(&req(200, Tls::Plain, ""), 1.0);
+        assert_eq!(mtls(Some(&s), &s).fraction, Some(0.75));
+        assert_eq!(mtls(Some(&s), &s).status, MtlsStatus::Partial);
+        let mut u = EdgeSample::default();
+        u.add_requests(&req(200, Tls::Unknown, ""), 3.0);
+        assert_eq!(mtls(Some(&u), &u).status, MtlsStatus::Unknown);
+        // No traffic in the window: fall back to lifetime values.
+        assert_eq!(mtls(Some(&EdgeSample::default()), &s).fraction, Some(0.75));
+    }
+
+    #[test]
+    fn no_window_means_null_rates() {
+        let mut s = EdgeSample::default();
+        s.add_requests(&req(200, Tls::Mutual, ""), 3.0);
+        let sig = signals(None, &s);
+        assert_eq!(sig.rps, None);
+        assert_eq!(sig.success_rate, None);
+        assert_eq!(responses(None, &s)[0].count, None);
+    }
+}
