@@ -45,7 +45,7 @@ pub enum Health {
 pub fn health(success_rate: Option<f64>) -> Health {
     match success_rate {
         None => Health::NoTraffic,
-        Some(s) if 1.0 - s >= 0.10 => Health::Failure,
+        Some(s) if 1.0 - s >= 0.10 - 1e-9 => Health::Failure,
         Some(s) if s < 1.0 => Health::Degraded,
         Some(_) => Health::Healthy,
     }
