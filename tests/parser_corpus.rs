@@ -111,6 +111,9 @@ fn count_sample_lines(text: &str, keep: &dyn Fn(&str) -> bool) -> usize {
         .count()
 }
 
+/// A test on a metric name.
+type NameTest<'a> = &'a dyn Fn(&str) -> bool;
+
 fn istio(n: &str) -> bool {
     n.starts_with("istio_")
 }
@@ -121,7 +124,7 @@ fn linkerd(n: &str) -> bool {
 #[test]
 fn zero_lost_samples_for_every_filter() {
     let root = corpus_or_skip!();
-    let filters: [(&str, &dyn Fn(&str) -> bool); 3] = [
+    let filters: [(&str, NameTest); 3] = [
         ("all", &|_: &str| true),
         ("istio_*", &istio),
         ("linkerd golden", &linkerd),
