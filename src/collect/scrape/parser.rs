@@ -173,11 +173,15 @@ impl LineState {
     }
 
     fn family_type(&mut self, family: &str, kind: MetricType, sink: &mut dyn SampleSink) {
-        match self.types.get(family) {
-            Some(&prev) if prev != kind => self.stats.push_issue(
-                self.line_no,
-                format!("family `{family}` declared again with type {kind:?} (was {prev:?})"),
-            ),
+        // The latest declaration wins; only a change of type is reported.
+        match self.types.get_mut(family) {
+            Some(prev) if *prev != kind => {
+                let was = std::mem::replace(prev, kind);
+                self.stats.push_issue(
+                    self.line_no,
+                    format!("family `{family}` declared again with type {kind:?} (was {was:?})"),
+                );
+            }
             Some(_) => {}
             None => {
                 self.types.insert(family.to_owned(), kind);
