@@ -1,0 +1,180 @@
+//! Byte-level helpers shared by the line parsers: whitespace, names, quoted
+//! strings and the quoting of bad input in issue messages.
+
+use std::borrow::Cow;
+
+/// Why a line could not be used.
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) struct LineError {
+    /// The line ended where more was expected (a truncated input, if it is
+    /// the last line of the input).
+    pub incomplete: bool,
+    /// What is wrong, without the line text (the caller quotes it).
+    pub what: String,
+}
+
+impl LineError {
+    pub fn malformed(what: impl Into<String>) -> Self {
+        Self {
+            incomplete: false,
+            what: what.into(),
+        }
+    }
+    pub fn incomplete(what: impl Into<String>) -> Self {
+        Self {
+            incomplete: true,
+            what: what.into(),
+        }
+    }
+}
+
+/// At most this many bytes of a bad line are quoted in an issue message.
+const QUOTE_MAX: usize = 80;
+
+/// The (truncated, lossily decoded) text of a bad line, for an issue message.
+pub(crate) fn quote(line: &[u8]) -> String {
+    if line.len() <= QUOTE_MAX {
+        format!("`{}`", String::from_utf8_lossy(line))
+    } else {
+        format!("`{}`…", String::from_utf8_lossy(&line[..QUOTE_MAX]))
+    }
+}
+
+/// Blanks and tabs separate tokens.
+#[inline]
+pub(crate) fn is_blank(b: u8) -> bool {
+    b == b' ' || b == b'\t'
+}
+
+/// Index of the first non-blank byte at or after `i`.
+#[inline]
+pub(crate) fn skip_blanks(line: &[u8], mut i: usize) -> usize {
+    while i < line.len() && is_blank(line[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// Index of the first blank byte at or after `i` (or `line.len()`).
+#[inline]
+pub(crate) fn token_end(line: &[u8], mut i: usize) -> usize {
+    while i < line.len() && !is_blank(line[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// A byte allowed in a legacy (unquoted) metric name: `[a-zA-Z0-9_:]`.
+#[inline]
+pub(crate) fn is_name_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b':'
+}
+
+/// A byte allowed in a legacy (unquoted) label name: `[a-zA-Z0-9_]`.
+#[inline]
+pub(crate) fn is_label_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_'
+}
+
+/// End of the run of name bytes starting at `i`.
+#[inline]
+pub(crate) fn name_end(line: &[u8], mut i: usize, ok: fn(u8) -> bool) -> usize {
+    while i < line.len() && ok(line[i]) {
+        i += 1;
+    }
+    i
+}
+
+/// Reads a quoted string whose opening `"` is at `open`. Returns the
+/// unescaped content (borrowed when there is no escape) and the index just
+/// past the closing quote. `\\`, `\"` and `\n` are unescaped; a backslash
+/// before any other character is kept with it (OpenMetrics leniency).
+pub(crate) fn quoted(line: &str, open: usize) -> Result<(Cow<'_, str>, usize), LineError> {
+    let bytes = line.as_bytes();
+    let start = open + 1;
+    let Some(rel) = memchr::memchr2(b'"', b'\\', bytes.get(start..).unwrap_or_default()) else {
+        return Err(LineError::incomplete("unterminated quoted string"));
+    };
+    let mut pos = start + rel;
+    if bytes[pos] == b'"' {
+        let s = line.get(start..pos).unwrap_or_default();
+        return Ok((Cow::Borrowed(s), pos + 1));
+    }
+    // Escape path: copy into an owned string.
+    let mut out = String::with_capacity(pos - start + 16);
+    out.push_str(line.get(start..pos).unwrap_or_default());
+    loop {
+        // bytes[pos] is a backslash here.
+        match bytes.get(pos + 1) {
+            None => return Err(LineError::incomplete("unterminated quoted string")),
+            Some(b'\\') => out.push('\\'),
+            Some(b'"') => out.push('"'),
+            Some(b'n') => out.push('\n'),
+            Some(_) => {
+                // Keep the backslash; the next character is copied below.
+                out.push('\\');
+                pos += 1;
+                let Some(rel) = memchr::memchr2(b'"', b'\\', &bytes[pos + 1..]) else {
+                    return Err(LineError::incomplete("unterminated quoted string"));
+                };
+                out.push_str(line.get(pos..pos + 1 + rel).unwrap_or_default());
+                pos += 1 + rel;
+                if bytes[pos] == b'"' {
+                    return Ok((Cow::Owned(out), pos + 1));
+                }
+                continue;
+            }
+        }
+        pos += 2;
+        let Some(rel) = memchr::memchr2(b'"', b'\\', bytes.get(pos..).unwrap_or_default()) else {
+            return Err(LineError::incomplete("unterminated quoted string"));
+        };
+        out.push_str(line.get(pos..pos + rel).unwrap_or_default());
+        pos += rel;
+        if bytes[pos] == b'"' {
+            return Ok((Cow::Owned(out), pos + 1));
+        }
+    }
+}
+
+#[cfg(test)]
+#[allow(clippy::unwrap_used)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn quoted_borrows_without_escape() {
+        let (s, end) = quoted(r#""abc" x"#, 0).unwrap();
+        assert!(matches!(s, Cow::Borrowed("abc")));
+        assert_eq!(end, 5);
+    }
+
+    #[test]
+    fn quoted_unescapes() {
+        let line = r#""a\\b\"c\nd\qe" rest"#;
+        let (s, end) = quoted(line, 0).unwrap();
+        assert_eq!(s, "a\\b\"c\nd\\qe");
+        assert_eq!(&line[end..], " rest");
+    }
+
+    #[test]
+    fn quoted_multibyte_after_backslash() {
+        let (s, _) = quoted("\"x\\é\"", 0).unwrap();
+        assert_eq!(s, "x\\é");
+    }
+
+    #[test]
+    fn quoted_unterminated_is_incomplete() {
+        assert!(quoted(r#""abc"#, 0).unwrap_err().incomplete);
+        assert!(quoted(r#""abc\"#, 0).unwrap_err().incomplete);
+        assert!(quoted(r#""abc\""#, 0).unwrap_err().incomplete);
+    }
+
+    #[test]
+    fn quote_truncates() {
+        let long = vec![b'a'; 200];
+        let q = quote(&long);
+        assert!(q.ends_with('…'));
+        assert!(q.len() < 100);
+    }
+}
