@@ -118,13 +118,11 @@ fn read_manifests(dir: &Path, manifests_dir: &Path) -> (Inventory, Vec<SourceSta
         return (set.into_inventory().0, sources);
     }
     let files = manifests::manifest_files(manifests_dir);
-    let mut objects = 0usize;
     let mut bad_files = 0usize;
     let mut bad_docs = 0usize;
     for f in &files {
         match manifests::read_objects(f) {
             Ok(parsed) => {
-                objects += parsed.objects.len();
                 for d in parsed.objects {
                     set.add(d);
                 }
@@ -139,6 +137,7 @@ fn read_manifests(dir: &Path, manifests_dir: &Path) -> (Inventory, Vec<SourceSta
             }
         }
     }
+    let objects = set.count;
     let (inv, problems) = set.into_inventory();
     for p in &problems {
         sources.push(status(
@@ -263,7 +262,7 @@ fn read_scrapes(
                             .issues
                             .iter()
                             .take(3)
-                            .map(|i| format!("line {}: {}", i.line, i.message))
+                            .map(|i| if i.line == 0 { i.message.clone() } else { format!("line {}: {}", i.line, i.message) })
                             .collect();
                         if res.stats.issue_count > 3 {
                             detail.push(format!("{} more", res.stats.issue_count - 3));
@@ -293,17 +292,25 @@ fn read_scrapes(
                 }
             }
         }
+        if round.scrapes.is_empty() {
+            sources.push(status(
+                rel(dir, rdir),
+                SourceState::Degraded,
+                "round folder without a readable scrape; skipped",
+            ));
+            continue;
+        }
         rounds.push(round);
     }
-    let state = if round_dirs.is_empty() {
+    let state = if rounds.is_empty() {
         SourceState::Unavailable
     } else if problems > 0 {
         SourceState::Degraded
     } else {
         SourceState::Ok
     };
-    let mut detail = format!("{} rounds, {scraped} proxy scrapes", round_dirs.len());
-    if round_dirs.len() == 1 {
+    let mut detail = format!("{} rounds, {scraped} proxy scrapes", rounds.len());
+    if rounds.len() == 1 {
         detail.push_str("; one round: rates need two");
     }
     if problems > 0 {

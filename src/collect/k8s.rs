@@ -39,6 +39,8 @@ pub struct ObjectSet {
     namespaces: Vec<Namespace>,
     other: Vec<Value>,
     pub problems: Vec<ObjectProblem>,
+    /// Objects added (list items counted one by one).
+    pub count: usize,
 }
 
 fn describe(v: &Value) -> String {
@@ -82,6 +84,7 @@ impl ObjectSet {
             }
             return;
         }
+        self.count += 1;
         let desc = describe(&v);
         let mut typed = |res: Result<(), serde_json::Error>| {
             if let Err(e) = res {

@@ -71,10 +71,20 @@ pub fn dialect_filter(name: &[u8]) -> bool {
 struct Dispatch<'p, 'a> {
     target: &'p ScrapeTarget<'a>,
     dialects: &'p mut [(Box<dyn Dialect>, ScrapeAcc); 3],
+    /// Series already seen in this scrape: a duplicate is dropped (first
+    /// wins, as Prometheus's ingestion does) instead of counted twice.
+    seen: rustc_hash::FxHashSet<u64>,
+    duplicates: usize,
 }
 
 impl SampleSink for Dispatch<'_, '_> {
     fn sample(&mut self, sample: &Sample<'_>) {
+        use std::hash::{BuildHasher, BuildHasherDefault};
+        let h = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(sample.series);
+        if !self.seen.insert(h) {
+            self.duplicates += 1;
+            return;
+        }
         let name = sample.name.as_bytes();
         if let Some((d, acc)) = self.dialects.iter_mut().find(|(d, _)| d.wants(name)) {
             d.sample(self.target, sample, acc);
@@ -128,13 +138,23 @@ impl<'a> ScrapeProcessor<'a> {
         mut self,
         parse: impl FnOnce(&dyn FamilyFilter, &mut dyn SampleSink) -> ParseStats,
     ) -> ScrapeResult {
-        let stats = {
+        let mut stats = {
             let mut sink = Dispatch {
                 target: &self.target,
                 dialects: &mut self.dialects,
+                seen: rustc_hash::FxHashSet::default(),
+                duplicates: 0,
             };
-            parse(&dialect_filter, &mut sink)
+            let mut stats = parse(&dialect_filter, &mut sink);
+            stats.samples_kept -= sink.duplicates.min(stats.samples_kept);
+            (stats, sink.duplicates)
         };
+        if stats.1 > 0 {
+            stats
+                .0
+                .push_issue(0, format!("{} duplicate series dropped (the first of each kept)", stats.1));
+        }
+        let stats = stats.0;
         for (d, acc) in self.dialects.iter_mut() {
             d.finish(&self.target, acc);
         }

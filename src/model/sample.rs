@@ -158,15 +158,14 @@ impl EdgeSample {
     }
 
     pub fn total_requests(&self) -> f64 {
-        self.requests.iter().map(|(_, v)| v).sum()
+        self.requests.iter().fold(0.0, |acc, (_, v)| acc + v)
     }
 
     pub fn failed_requests(&self) -> f64 {
         self.requests
             .iter()
             .filter(|(k, _)| k.failed)
-            .map(|(_, v)| v)
-            .sum()
+            .fold(0.0, |acc, (_, v)| acc + v)
     }
 
     /// Keep descriptive fields that another sample of the same edge knows.

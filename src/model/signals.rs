@@ -75,8 +75,8 @@ pub fn signals(window: Option<(&EdgeSample, f64)>, last: &EdgeSample) -> Signals
             out.p99_ms = histogram_quantile(0.99, &w.latency).and_then(finite);
         }
         if has_tcp {
-            out.bytes_sent_per_s = finite(w.tcp.iter().map(|t| t.sent).sum::<f64>() / secs);
-            out.bytes_received_per_s = finite(w.tcp.iter().map(|t| t.received).sum::<f64>() / secs);
+            out.bytes_sent_per_s = finite(w.tcp.iter().fold(0.0, |a, t| a + t.sent) / secs);
+            out.bytes_received_per_s = finite(w.tcp.iter().fold(0.0, |a, t| a + t.received) / secs);
         }
     }
     if has_tcp {

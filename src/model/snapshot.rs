@@ -291,3 +291,16 @@ impl Snapshot {
             .find(|e| e.source == source && e.target == target)
     }
 }
+
+/// The JSON Schema of the snapshot (kept in docs/snapshot.schema.json).
+pub fn snapshot_schema() -> serde_json::Value {
+    let mut schema = serde_json::to_value(schemars::schema_for!(Snapshot))
+        .unwrap_or(serde_json::Value::Null);
+    if let Some(obj) = schema.as_object_mut() {
+        obj.insert(
+            "$id".into(),
+            serde_json::Value::String(format!("https://meshscope.dev/schema/{SNAPSHOT_SCHEMA}")),
+        );
+    }
+    schema
+}
