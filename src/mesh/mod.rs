@@ -8,7 +8,7 @@ pub mod envoy_names;
 pub mod istio;
 pub mod linkerd;
 
-use crate::collect::scrape::{FamilyFilter, ParseStats, Sample, SampleSink};
+use crate::collect::scrape::{ParseStats, Sample, SampleSink};
 use crate::model::ids::NodeRef;
 use crate::model::inventory::Inventory;
 use crate::model::snapshot::MeshKind;
@@ -57,10 +57,16 @@ pub struct ScrapeResult {
 /// Runs every dialect over one scrape and keeps the result of the most
 /// specific one present: Istio's standard metrics, then Linkerd's, then plain
 /// Envoy cluster stats (Istio sidecars also expose some `envoy_cluster_*`,
-/// which must not be counted twice).
+/// which must not be counted twice). Fed in chunks, so a scrape is streamed
+/// from the network into the parser, never held whole in memory.
 pub struct ScrapeProcessor<'a> {
     target: ScrapeTarget<'a>,
     dialects: [(Box<dyn Dialect>, ScrapeAcc); 3],
+    parser: crate::collect::scrape::parser::StreamParser,
+    /// Series already seen in this scrape: a duplicate is dropped (first
+    /// wins, as Prometheus's ingestion does) instead of counted twice.
+    seen: rustc_hash::FxHashSet<u64>,
+    duplicates: usize,
 }
 
 /// A filter keeping exactly the families some dialect uses.
@@ -71,10 +77,8 @@ pub fn dialect_filter(name: &[u8]) -> bool {
 struct Dispatch<'p, 'a> {
     target: &'p ScrapeTarget<'a>,
     dialects: &'p mut [(Box<dyn Dialect>, ScrapeAcc); 3],
-    /// Series already seen in this scrape: a duplicate is dropped (first
-    /// wins, as Prometheus's ingestion does) instead of counted twice.
-    seen: rustc_hash::FxHashSet<u64>,
-    duplicates: usize,
+    seen: &'p mut rustc_hash::FxHashSet<u64>,
+    duplicates: &'p mut usize,
 }
 
 impl SampleSink for Dispatch<'_, '_> {
@@ -82,7 +86,7 @@ impl SampleSink for Dispatch<'_, '_> {
         use std::hash::{BuildHasher, BuildHasherDefault};
         let h = BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(sample.series);
         if !self.seen.insert(h) {
-            self.duplicates += 1;
+            *self.duplicates += 1;
             return;
         }
         let name = sample.name.as_bytes();
@@ -101,60 +105,48 @@ impl<'a> ScrapeProcessor<'a> {
                 (Box::new(linkerd::Linkerd), ScrapeAcc::default()),
                 (Box::new(envoy::Envoy::default()), ScrapeAcc::default()),
             ],
+            parser: crate::collect::scrape::parser::StreamParser::new(),
+            seen: rustc_hash::FxHashSet::default(),
+            duplicates: 0,
         }
     }
 
-    /// Parse a whole scrape held in memory.
-    pub fn process_bytes(self, input: &[u8]) -> ScrapeResult {
-        let mut parser = crate::collect::scrape::parser::StreamParser::new();
-        self.process_with(|filter, sink| {
-            use crate::collect::scrape::ExpositionParser;
-            parser.feed(input, filter, sink);
-            parser.finish(filter, sink)
-        })
-    }
-
-    /// Stream a scrape from a reader through the parser.
-    pub fn process_reader<R: std::io::Read>(self, reader: R) -> std::io::Result<ScrapeResult> {
-        let mut err = None;
-        let res = self.process_with(|filter, sink| {
-            match crate::collect::scrape::parser::parse_reader(reader, filter, sink) {
-                Ok(stats) => stats,
-                Err(e) => {
-                    err = Some(e);
-                    ParseStats::default()
-                }
-            }
-        });
-        match err {
-            Some(e) => Err(e),
-            None => Ok(res),
-        }
-    }
-
-    /// Run a parse (given as a closure over the filter and sink) and choose
-    /// the dialect result.
-    pub fn process_with(
-        mut self,
-        parse: impl FnOnce(&dyn FamilyFilter, &mut dyn SampleSink) -> ParseStats,
-    ) -> ScrapeResult {
-        let mut stats = {
-            let mut sink = Dispatch {
+    fn sink(&mut self) -> (&mut crate::collect::scrape::parser::StreamParser, Dispatch<'_, 'a>) {
+        (
+            &mut self.parser,
+            Dispatch {
                 target: &self.target,
                 dialects: &mut self.dialects,
-                seen: rustc_hash::FxHashSet::default(),
-                duplicates: 0,
-            };
-            let mut stats = parse(&dialect_filter, &mut sink);
-            stats.samples_kept -= sink.duplicates.min(stats.samples_kept);
-            (stats, sink.duplicates)
+                seen: &mut self.seen,
+                duplicates: &mut self.duplicates,
+            },
+        )
+    }
+
+    /// Feed the next chunk of the scrape.
+    pub fn feed(&mut self, chunk: &[u8]) {
+        use crate::collect::scrape::ExpositionParser;
+        let (parser, mut sink) = self.sink();
+        parser.feed(chunk, &dialect_filter, &mut sink);
+    }
+
+    /// End of the scrape: choose the dialect result.
+    pub fn finish(mut self) -> ScrapeResult {
+        use crate::collect::scrape::ExpositionParser;
+        let mut stats = {
+            let (parser, mut sink) = self.sink();
+            parser.finish(&dialect_filter, &mut sink)
         };
-        if stats.1 > 0 {
-            stats
-                .0
-                .push_issue(0, format!("{} duplicate series dropped (the first of each kept)", stats.1));
+        if self.duplicates > 0 {
+            stats.samples_kept -= self.duplicates.min(stats.samples_kept);
+            stats.push_issue(
+                0,
+                format!(
+                    "{} duplicate series dropped (the first of each kept)",
+                    self.duplicates
+                ),
+            );
         }
-        let stats = stats.0;
         for (d, acc) in self.dialects.iter_mut() {
             d.finish(&self.target, acc);
         }
@@ -171,6 +163,25 @@ impl<'a> ScrapeProcessor<'a> {
                 stats,
             },
         }
+    }
+
+    /// Parse a whole scrape held in memory.
+    pub fn process_bytes(mut self, input: &[u8]) -> ScrapeResult {
+        self.feed(input);
+        self.finish()
+    }
+
+    /// Stream a scrape from a reader through the parser.
+    pub fn process_reader<R: std::io::Read>(mut self, mut reader: R) -> std::io::Result<ScrapeResult> {
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = reader.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            self.feed(&buf[..n]);
+        }
+        Ok(self.finish())
     }
 }
 
