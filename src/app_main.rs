@@ -7,8 +7,11 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{Cli, Command, SnapshotArgs};
+use crate::cli::{Cli, ClusterArgs, Command, SnapshotArgs};
 use crate::collect::bundle::read_bundle;
+use crate::collect::kube::{ConnectError, KubeOptions};
+use crate::collect::live::ScrapeOptions;
+use crate::collect::session::{LiveOptions, live_snapshot};
 use crate::model::build::{BuildContext, build_snapshot};
 use crate::model::snapshot::{ClusterInfo, Snapshot};
 
@@ -86,13 +89,56 @@ pub fn snapshot_from_bundle(
     Ok(build_snapshot(&bundle.inventory, &bundle.rounds, ctx))
 }
 
+/// The live-collection options of the cluster flags.
+pub fn live_options(c: &ClusterArgs) -> LiveOptions {
+    LiveOptions {
+        kube: KubeOptions {
+            kubeconfig: c.kubeconfig.clone(),
+            context: c.context.clone(),
+            namespace: c.namespace.clone(),
+            all_namespaces: c.all_namespaces,
+            timeout: None,
+        },
+        window: c.window,
+        scrape: ScrapeOptions {
+            concurrency: usize::from(c.concurrency),
+            timeout: c.scrape_timeout,
+            endpoint: None,
+        },
+        progress: true,
+    }
+}
+
+/// A tokio runtime for the async commands.
+pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Internal(format!("cannot start the async runtime: {e}")))
+}
+
+impl From<ConnectError> for Failure {
+    fn from(e: ConnectError) -> Self {
+        match e.exit_code() {
+            4 => Failure::Unreachable(e.to_string()),
+            _ => Failure::BadInput(e.to_string()),
+        }
+    }
+}
+
 fn snapshot(args: SnapshotArgs) -> Result<u8, Failure> {
-    let Some(dir) = args.from else {
-        return Err(Failure::BadInput(
-            "no source: pass --from DIR (a bundle folder)".into(),
-        ));
+    let snap = match &args.from {
+        Some(dir) => {
+            let ns = (!args.cluster.all_namespaces)
+                .then(|| args.cluster.namespace.clone())
+                .flatten();
+            snapshot_from_bundle(dir, ns)?
+        }
+        None => {
+            let opts = live_options(&args.cluster);
+            runtime()?.block_on(live_snapshot(&opts))?
+        }
     };
-    let snap = snapshot_from_bundle(&dir, args.namespace)?;
     let text =
         crate::output::render(&snap, args.output).map_err(|e| Failure::Internal(e.to_string()))?;
     let mut out = std::io::stdout().lock();

@@ -35,18 +35,51 @@ pub enum OutputFormat {
     Dot,
 }
 
+/// Flags of every command that reads a cluster.
+#[derive(Debug, Clone, Args)]
+pub struct ClusterArgs {
+    /// Path to the kubeconfig file (default: $KUBECONFIG, then ~/.kube/config).
+    #[arg(long, value_name = "PATH", global = true)]
+    pub kubeconfig: Option<PathBuf>,
+    /// The kubeconfig context to use (default: its current context).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub context: Option<String>,
+    /// Only this namespace (edges that cross into it are kept). Default: the
+    /// context's namespace, or all namespaces when the context names none.
+    #[arg(short = 'n', long, value_name = "NS", global = true)]
+    pub namespace: Option<String>,
+    /// All namespaces.
+    #[arg(short = 'A', long, conflicts_with = "namespace", global = true)]
+    pub all_namespaces: bool,
+    /// The span rates cover: the time between the two scrape rounds.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, global = true)]
+    pub window: std::time::Duration,
+    /// Per-scrape timeout.
+    #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration, global = true)]
+    pub scrape_timeout: std::time::Duration,
+    /// Concurrent proxy scrapes.
+    #[arg(long, value_name = "N", default_value_t = 16, value_parser = clap::value_parser!(u16).range(1..), global = true)]
+    pub concurrency: u16,
+}
+
+/// `10s`, `1m`, `500ms` (humantime), never zero.
+pub fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    let d = humantime::parse_duration(s)
+        .map_err(|e| format!("'{s}' is not a duration ({e}); use forms like 10s, 1m, 500ms"))?;
+    if d.is_zero() {
+        return Err(format!("'{s}' is zero; a duration must be positive"));
+    }
+    Ok(d)
+}
+
 #[derive(Debug, Args)]
 pub struct SnapshotArgs {
     /// Read a bundle folder (meta.json, manifests/, scrapes/) instead of a cluster.
-    #[arg(long, value_name = "DIR", required = true)]
+    #[arg(long, value_name = "DIR")]
     pub from: Option<PathBuf>,
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Json)]
     pub output: OutputFormat,
-    /// Only this namespace (edges that cross into it are kept).
-    #[arg(short = 'n', long, value_name = "NS")]
-    pub namespace: Option<String>,
-    /// All namespaces (the default for bundles).
-    #[arg(short = 'A', long, conflicts_with = "namespace")]
-    pub all_namespaces: bool,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
 }

@@ -52,19 +52,34 @@ fn source<'a>(s: &'a Snapshot, needle: &str) -> &'a meshscope::model::snapshot::
 #[test]
 fn not_a_bundle_exits_3_naming_the_folder_and_what_is_missing() {
     let tmp = tempfile::tempdir().unwrap();
-    let out = Command::cargo_bin("meshscope").unwrap().args(["snapshot", "--from"]).arg(tmp.path()).output().unwrap();
+    let out = Command::cargo_bin("meshscope")
+        .unwrap()
+        .args(["snapshot", "--from"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains(&tmp.path().display().to_string()), "{err}");
     assert!(err.contains("meta.json"), "{err}");
 
     let missing = tmp.path().join("nope");
-    let out = Command::cargo_bin("meshscope").unwrap().args(["snapshot", "--from"]).arg(&missing).output().unwrap();
+    let out = Command::cargo_bin("meshscope")
+        .unwrap()
+        .args(["snapshot", "--from"])
+        .arg(&missing)
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("nope"));
 
     fs::write(tmp.path().join("meta.json"), r#"{"schema":"something/v9"}"#).unwrap();
-    let out = Command::cargo_bin("meshscope").unwrap().args(["snapshot", "--from"]).arg(tmp.path()).output().unwrap();
+    let out = Command::cargo_bin("meshscope")
+        .unwrap()
+        .args(["snapshot", "--from"])
+        .arg(tmp.path())
+        .output()
+        .unwrap();
     assert_eq!(out.status.code(), Some(3));
     assert!(String::from_utf8_lossy(&out.stderr).contains("something/v9"));
 }
@@ -80,29 +95,46 @@ fn one_round_gives_topology_and_mtls_but_null_rates() {
         assert_eq!(e.signals.rps, None, "{e:?}");
         assert_eq!(e.signals.success_rate, None);
     }
-    let e = s.edge("default/productpage-v1", "default/reviews-v1").unwrap();
+    let e = s
+        .edge("default/productpage-v1", "default/reviews-v1")
+        .unwrap();
     assert_eq!(e.mtls.status, meshscope::model::snapshot::MtlsStatus::Full);
-    assert!(source(&s, "scrapes").detail.as_deref().unwrap_or("").contains("one round"));
+    assert!(
+        source(&s, "scrapes")
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("one round")
+    );
 }
 
 #[test]
 fn unreadable_file_is_listed_and_the_rest_used() {
     let (_t, dir) = mini();
     // A folder where a scrape file should be: opening works, reading fails.
-    let bad = dir.join("scrapes").join(R2).join("default__ghost-5d9f8c7b6-aaaaa.prom");
+    let bad = dir
+        .join("scrapes")
+        .join(R2)
+        .join("default__ghost-5d9f8c7b6-aaaaa.prom");
     fs::create_dir_all(&bad).unwrap();
     let s = snap(&dir);
     let src = source(&s, "ghost");
     assert_eq!(src.status, SourceState::Unavailable);
     assert_eq!(source(&s, "scrapes").status, SourceState::Degraded);
-    assert!(s.edge("default/productpage-v1", "default/reviews-v1").is_some());
+    assert!(
+        s.edge("default/productpage-v1", "default/reviews-v1")
+            .is_some()
+    );
     // An unreadable manifest too.
     fs::create_dir_all(dir.join("manifests/broken.yaml")).unwrap();
     fs::write(dir.join("manifests/bad.yaml"), "kind: [unclosed").unwrap();
     let s = snap(&dir);
     assert_eq!(source(&s, "bad.yaml").status, SourceState::Degraded);
     assert_eq!(source(&s, "manifests").status, SourceState::Degraded);
-    assert!(s.node("default/mysqldb-v1").is_some(), "the good manifest is still used");
+    assert!(
+        s.node("default/mysqldb-v1").is_some(),
+        "the good manifest is still used"
+    );
 }
 
 #[test]
@@ -123,30 +155,55 @@ fn malformed_and_truncated_scrapes_are_reported_with_line_numbers() {
     assert!(detail.contains("line 1"), "{detail}");
     assert!(detail.contains("ends mid-line"), "{detail}");
     // The good lines still count.
-    assert!(s.edge("default/productpage-v1", "default/reviews-v1").is_some());
+    assert!(
+        s.edge("default/productpage-v1", "default/reviews-v1")
+            .is_some()
+    );
 }
 
 #[test]
 fn special_values_duplicates_and_histograms_without_inf() {
     let (_t, dir) = mini();
-    let f = dir.join("scrapes").join(R2).join("default__reviews-v1-545db77b95-mffvg.prom");
+    let f = dir
+        .join("scrapes")
+        .join(R2)
+        .join("default__reviews-v1-545db77b95-mffvg.prom");
     let text = fs::read_to_string(&f).unwrap();
     // Drop the +Inf buckets: quantiles become unknown, nothing panics.
-    let no_inf: String = text.lines().filter(|l| !l.contains("le=\"+Inf\"")).map(|l| format!("{l}\n")).collect();
+    let no_inf: String = text
+        .lines()
+        .filter(|l| !l.contains("le=\"+Inf\""))
+        .map(|l| format!("{l}\n"))
+        .collect();
     // Duplicate every istio_requests_total line: counted once.
     let dup: String = no_inf
         .lines()
-        .flat_map(|l| if l.starts_with("istio_requests_total") { vec![l, l] } else { vec![l] })
+        .flat_map(|l| {
+            if l.starts_with("istio_requests_total") {
+                vec![l, l]
+            } else {
+                vec![l]
+            }
+        })
         .map(|l| format!("{l}\n"))
         .collect();
     // NaN / +Inf values are ignored by the dialects.
-    let special = dup + "istio_requests_total{reporter=\"source\",source_workload=\"x\",source_workload_namespace=\"default\",destination_workload=\"y\",destination_workload_namespace=\"default\",response_code=\"200\"} NaN\n";
+    let special = dup
+        + "istio_requests_total{reporter=\"source\",source_workload=\"x\",source_workload_namespace=\"default\",destination_workload=\"y\",destination_workload_namespace=\"default\",response_code=\"200\"} NaN\n";
     fs::write(&f, special).unwrap();
     let s = snap(&dir);
-    let e = s.edge("default/productpage-v1", "default/reviews-v1").unwrap();
+    let e = s
+        .edge("default/productpage-v1", "default/reviews-v1")
+        .unwrap();
     assert_eq!(e.signals.rps, Some(10.0), "duplicates counted once");
     assert_eq!(e.signals.p50_ms, None, "no +Inf bucket: no quantile");
-    assert!(source(&s, "reviews-v1").detail.as_deref().unwrap_or("").contains("duplicate"));
+    assert!(
+        source(&s, "reviews-v1")
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("duplicate")
+    );
     assert!(s.edge("default/x", "default/y").is_none());
 }
 
@@ -156,7 +213,19 @@ fn scrape_files_with_bad_names_are_reported() {
     fs::write(dir.join("scrapes").join(R2).join("nonamespace.prom"), "").unwrap();
     fs::create_dir_all(dir.join("scrapes/latest")).unwrap();
     let s = snap(&dir);
-    assert!(source(&s, "nonamespace.prom").detail.as_deref().unwrap_or("").contains("<namespace>__<pod>.prom"));
-    assert!(source(&s, "latest").detail.as_deref().unwrap_or("").contains("unix milliseconds"));
+    assert!(
+        source(&s, "nonamespace.prom")
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("<namespace>__<pod>.prom")
+    );
+    assert!(
+        source(&s, "latest")
+            .detail
+            .as_deref()
+            .unwrap_or("")
+            .contains("unix milliseconds")
+    );
     assert_eq!(s.edges.len(), 4);
 }

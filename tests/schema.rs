@@ -27,7 +27,11 @@ fn committed_schema_matches_the_struct() {
 #[test]
 fn bundle_snapshots_validate() {
     for b in ["istio-mini", "linkerd-mini"] {
-        let snap = meshscope::app_main::snapshot_from_bundle(&common::fixtures().join("bundles").join(b), None).unwrap();
+        let snap = meshscope::app_main::snapshot_from_bundle(
+            &common::fixtures().join("bundles").join(b),
+            None,
+        )
+        .unwrap();
         common::assert_valid_snapshot(&serde_json::to_value(&snap).unwrap());
     }
 }

@@ -11,7 +11,8 @@ fn load(name: &str) -> Snapshot {
 }
 
 fn edge<'a>(s: &'a Snapshot, src: &str, dst: &str) -> &'a Edge {
-    s.edge(src, dst).unwrap_or_else(|| panic!("no edge {src} -> {dst}"))
+    s.edge(src, dst)
+        .unwrap_or_else(|| panic!("no edge {src} -> {dst}"))
 }
 
 fn close(a: Option<f64>, b: f64) {
@@ -49,8 +50,15 @@ fn istio_two_rounds_by_hand() {
     close(e.signals.error_rate, 15.0 / 10.0);
     close(e.signals.success_rate, 40.0 / 55.0);
     assert_eq!(e.signals.p50_ms, None);
-    let codes: Vec<(&str, Option<f64>)> = e.responses.iter().map(|r| (r.code.as_str(), r.count)).collect();
-    assert_eq!(codes, vec![("200", Some(40.0)), ("500", Some(5.0)), ("503", Some(10.0))]);
+    let codes: Vec<(&str, Option<f64>)> = e
+        .responses
+        .iter()
+        .map(|r| (r.code.as_str(), r.count))
+        .collect();
+    assert_eq!(
+        codes,
+        vec![("200", Some(40.0)), ("500", Some(5.0)), ("503", Some(10.0))]
+    );
 
     // A caller without a sidecar, over plaintext, first seen in round 2.
     let e = edge(&s, "unknown", "default/reviews-v1");

@@ -262,7 +262,13 @@ fn read_scrapes(
                             .issues
                             .iter()
                             .take(3)
-                            .map(|i| if i.line == 0 { i.message.clone() } else { format!("line {}: {}", i.line, i.message) })
+                            .map(|i| {
+                                if i.line == 0 {
+                                    i.message.clone()
+                                } else {
+                                    format!("line {}: {}", i.line, i.message)
+                                }
+                            })
                             .collect();
                         if res.stats.issue_count > 3 {
                             detail.push(format!("{} more", res.stats.issue_count - 3));

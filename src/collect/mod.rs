@@ -2,5 +2,8 @@
 
 pub mod bundle;
 pub mod k8s;
+pub mod kube;
+pub mod live;
 pub mod manifests;
 pub mod scrape;
+pub mod session;

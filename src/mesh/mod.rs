@@ -61,7 +61,7 @@ pub struct ScrapeResult {
 /// from the network into the parser, never held whole in memory.
 pub struct ScrapeProcessor<'a> {
     target: ScrapeTarget<'a>,
-    dialects: [(Box<dyn Dialect>, ScrapeAcc); 3],
+    dialects: [(Box<dyn Dialect + Send>, ScrapeAcc); 3],
     parser: crate::collect::scrape::parser::StreamParser,
     /// Series already seen in this scrape: a duplicate is dropped (first
     /// wins, as Prometheus's ingestion does) instead of counted twice.
@@ -76,7 +76,7 @@ pub fn dialect_filter(name: &[u8]) -> bool {
 
 struct Dispatch<'p, 'a> {
     target: &'p ScrapeTarget<'a>,
-    dialects: &'p mut [(Box<dyn Dialect>, ScrapeAcc); 3],
+    dialects: &'p mut [(Box<dyn Dialect + Send>, ScrapeAcc); 3],
     seen: &'p mut rustc_hash::FxHashSet<u64>,
     duplicates: &'p mut usize,
 }
@@ -111,7 +111,12 @@ impl<'a> ScrapeProcessor<'a> {
         }
     }
 
-    fn sink(&mut self) -> (&mut crate::collect::scrape::parser::StreamParser, Dispatch<'_, 'a>) {
+    fn sink(
+        &mut self,
+    ) -> (
+        &mut crate::collect::scrape::parser::StreamParser,
+        Dispatch<'_, 'a>,
+    ) {
         (
             &mut self.parser,
             Dispatch {
@@ -172,7 +177,10 @@ impl<'a> ScrapeProcessor<'a> {
     }
 
     /// Stream a scrape from a reader through the parser.
-    pub fn process_reader<R: std::io::Read>(mut self, mut reader: R) -> std::io::Result<ScrapeResult> {
+    pub fn process_reader<R: std::io::Read>(
+        mut self,
+        mut reader: R,
+    ) -> std::io::Result<ScrapeResult> {
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let n = reader.read(&mut buf)?;

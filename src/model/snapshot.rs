@@ -294,8 +294,8 @@ impl Snapshot {
 
 /// The JSON Schema of the snapshot (kept in docs/snapshot.schema.json).
 pub fn snapshot_schema() -> serde_json::Value {
-    let mut schema = serde_json::to_value(schemars::schema_for!(Snapshot))
-        .unwrap_or(serde_json::Value::Null);
+    let mut schema =
+        serde_json::to_value(schemars::schema_for!(Snapshot)).unwrap_or(serde_json::Value::Null);
     if let Some(obj) = schema.as_object_mut() {
         obj.insert(
             "$id".into(),

@@ -25,9 +25,14 @@ pub fn fixtures() -> PathBuf {
 /// Validate a snapshot JSON value against docs/snapshot.schema.json.
 pub fn assert_valid_snapshot(v: &serde_json::Value) {
     let path = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("docs/snapshot.schema.json");
-    let schema: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(&path).expect("schema file")).expect("schema JSON");
+    let schema: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&path).expect("schema file"))
+            .expect("schema JSON");
     let validator = jsonschema::validator_for(&schema).expect("valid schema");
-    let errors: Vec<String> = validator.iter_errors(v).map(|e| format!("{} at {}", e, e.instance_path)).collect();
+    let errors: Vec<String> = validator
+        .iter_errors(v)
+        .map(|e| format!("{} at {}", e, e.instance_path))
+        .collect();
     assert!(errors.is_empty(), "snapshot does not validate: {errors:#?}");
     assert_eq!(v["schema"], "meshscope.snapshot/v1");
 }

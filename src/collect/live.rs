@@ -1,0 +1,411 @@
+//! One collection from a live cluster through kube-rs: list the objects the
+//! model needs (never Secrets), then scrape every meshed pod's proxy through
+//! the API server's pod proxy, streaming each body into the parser, with
+//! bounded concurrency and a per-scrape timeout.
+
+use std::fmt::Debug;
+use std::time::Duration;
+
+use futures::{AsyncReadExt, StreamExt};
+use k8s_openapi::NamespaceResourceScope;
+use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
+use k8s_openapi::api::batch::v1::Job;
+use k8s_openapi::api::core::v1::{Namespace, Pod, Service};
+use kube::api::{Api, DynamicObject, ListParams, TypeMeta};
+use kube::discovery::{ApiResource, Discovery, Scope as DiscoveryScope};
+use kube::{Client, Resource};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::collect::k8s::ObjectSet;
+use crate::collect::kube::Scope;
+use crate::mesh::{ScrapeProcessor, ScrapeTarget};
+use crate::model::build::{PodScrape, Round};
+use crate::model::inventory::{Inventory, PodInfo, ProxyKind};
+use crate::model::snapshot::{SourceState, SourceStatus};
+
+/// API groups of the mesh rules we read (found through discovery; only the
+/// ones the cluster serves are listed).
+pub const MESH_GROUPS: [&str; 9] = [
+    "networking.istio.io",
+    "security.istio.io",
+    "policy.linkerd.io",
+    "linkerd.io",
+    "split.smi-spec.io",
+    "access.smi-spec.io",
+    "specs.smi-spec.io",
+    "gateway.networking.k8s.io",
+    "telemetry.istio.io",
+];
+
+fn status(name: impl Into<String>, state: SourceState, detail: impl Into<String>) -> SourceStatus {
+    SourceStatus {
+        name: name.into(),
+        status: state,
+        detail: Some(detail.into()),
+    }
+}
+
+fn scope_text(scope: &Scope) -> String {
+    match scope {
+        Scope::All => "at the cluster scope".into(),
+        Scope::Namespace(ns) => format!("in namespace '{ns}'"),
+    }
+}
+
+/// A list that failed, as a source status: a 403 names the resource and
+/// the refused verb, and collection goes on without it.
+fn list_failure(plural: &str, scope: &Scope, e: &kube::Error) -> SourceStatus {
+    match e {
+        kube::Error::Api(s) if s.code == 403 => status(
+            format!("kube: {plural}"),
+            SourceState::Degraded,
+            format!(
+                "forbidden: RBAC refused verb 'list' on '{plural}' {}: {}",
+                scope_text(scope),
+                s.message
+            ),
+        ),
+        _ => status(
+            format!("kube: {plural}"),
+            SourceState::Degraded,
+            format!("list {plural} failed: {e}"),
+        ),
+    }
+}
+
+async fn list_pages<K>(api: Api<K>) -> Result<Vec<K>, kube::Error>
+where
+    K: Clone + DeserializeOwned + Debug,
+{
+    let mut out = Vec::new();
+    let mut lp = ListParams::default().limit(500);
+    loop {
+        let list = api.list(&lp).await?;
+        out.extend(list.items);
+        match list.metadata.continue_ {
+            Some(c) if !c.is_empty() => lp = lp.continue_token(&c),
+            _ => break,
+        }
+    }
+    Ok(out)
+}
+
+async fn list_namespaced<K>(client: &Client, scope: &Scope) -> Result<Vec<Value>, kube::Error>
+where
+    K: Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Serialize + Debug,
+    K::DynamicType: Default,
+{
+    let api: Api<K> = match scope {
+        Scope::All => Api::all(client.clone()),
+        Scope::Namespace(ns) => Api::namespaced(client.clone(), ns),
+    };
+    Ok(list_pages(api)
+        .await?
+        .into_iter()
+        .filter_map(|o| serde_json::to_value(o).ok())
+        .collect())
+}
+
+/// List everything the model needs into an object set.
+pub async fn list_objects(client: &Client, scope: &Scope) -> (ObjectSet, Vec<SourceStatus>) {
+    let mut set = ObjectSet::default();
+    let mut sources = Vec::new();
+    let mut failed = 0usize;
+
+    let namespaces: Result<Vec<Value>, kube::Error> = match scope {
+        Scope::All => list_pages(Api::<Namespace>::all(client.clone()))
+            .await
+            .map(|v| {
+                v.into_iter()
+                    .filter_map(|o| serde_json::to_value(o).ok())
+                    .collect()
+            }),
+        Scope::Namespace(ns) => Api::<Namespace>::all(client.clone())
+            .get(ns)
+            .await
+            .map(|o| serde_json::to_value(o).into_iter().collect()),
+    };
+    let results: Vec<(&str, Result<Vec<Value>, kube::Error>)> = vec![
+        ("namespaces", namespaces),
+        ("pods", list_namespaced::<Pod>(client, scope).await),
+        ("services", list_namespaced::<Service>(client, scope).await),
+        (
+            "deployments",
+            list_namespaced::<Deployment>(client, scope).await,
+        ),
+        (
+            "replicasets",
+            list_namespaced::<ReplicaSet>(client, scope).await,
+        ),
+        (
+            "statefulsets",
+            list_namespaced::<StatefulSet>(client, scope).await,
+        ),
+        (
+            "daemonsets",
+            list_namespaced::<DaemonSet>(client, scope).await,
+        ),
+        ("jobs", list_namespaced::<Job>(client, scope).await),
+    ];
+    for (plural, res) in results {
+        match res {
+            Ok(items) => items.into_iter().for_each(|v| set.add(v)),
+            Err(e) => {
+                failed += 1;
+                sources.push(list_failure(plural, scope, &e));
+            }
+        }
+    }
+    // Mesh CRDs: only what the cluster serves.
+    let mut crd_kinds = 0;
+    match Discovery::new(client.clone())
+        .filter(&MESH_GROUPS)
+        .run()
+        .await
+    {
+        Ok(discovery) => {
+            for group in discovery.groups() {
+                for (ar, caps) in group.recommended_resources() {
+                    if !caps.supports_operation(kube::discovery::verbs::LIST) {
+                        continue;
+                    }
+                    crd_kinds += 1;
+                    match list_dynamic(client, scope, &ar, caps.scope == DiscoveryScope::Namespaced)
+                        .await
+                    {
+                        Ok(items) => items.into_iter().for_each(|v| set.add(v)),
+                        Err(e) => {
+                            failed += 1;
+                            sources.push(list_failure(&ar.plural, scope, &e));
+                        }
+                    }
+                }
+            }
+        }
+        Err(e) => {
+            failed += 1;
+            sources.push(status(
+                "kube: discovery",
+                SourceState::Degraded,
+                format!("API discovery failed: {e}"),
+            ));
+        }
+    }
+    let state = if failed > 0 {
+        SourceState::Degraded
+    } else {
+        SourceState::Ok
+    };
+    sources.insert(
+        0,
+        status(
+            "kube",
+            state,
+            format!(
+                "{} objects listed {}; {crd_kinds} mesh rule kinds served{}",
+                set.count,
+                scope_text(scope),
+                if failed > 0 {
+                    format!("; {failed} lists failed")
+                } else {
+                    String::new()
+                }
+            ),
+        ),
+    );
+    (set, sources)
+}
+
+async fn list_dynamic(
+    client: &Client,
+    scope: &Scope,
+    ar: &ApiResource,
+    namespaced: bool,
+) -> Result<Vec<Value>, kube::Error> {
+    let api: Api<DynamicObject> = match (scope, namespaced) {
+        (Scope::Namespace(ns), true) => Api::namespaced_with(client.clone(), ns, ar),
+        _ => Api::all_with(client.clone(), ar),
+    };
+    let items = list_pages(api).await?;
+    Ok(items
+        .into_iter()
+        .map(|mut o| {
+            o.types = Some(TypeMeta {
+                api_version: ar.api_version.clone(),
+                kind: ar.kind.clone(),
+            });
+            o.metadata.managed_fields = None;
+            o
+        })
+        .filter_map(|o| serde_json::to_value(o).ok())
+        .collect())
+}
+
+/// How to reach a proxy's metrics.
+#[derive(Debug, Clone)]
+pub struct ScrapeOptions {
+    pub concurrency: usize,
+    pub timeout: Duration,
+    /// Override the proxy's metrics port and path (`PORT/PATH`).
+    pub endpoint: Option<(u16, String)>,
+}
+
+impl Default for ScrapeOptions {
+    fn default() -> Self {
+        ScrapeOptions {
+            concurrency: 16,
+            timeout: Duration::from_secs(2),
+            endpoint: None,
+        }
+    }
+}
+
+/// The metrics endpoint of a proxy: Istio's Envoy (`:15090/stats/prometheus`),
+/// linkerd-proxy (`:4191/metrics`), Envoy's admin (`:19000/stats/prometheus`).
+pub fn metrics_endpoint(proxy: ProxyKind) -> (u16, &'static str) {
+    match proxy {
+        ProxyKind::Istio => (15090, "stats/prometheus"),
+        ProxyKind::Linkerd => (4191, "metrics"),
+        ProxyKind::Envoy => (19000, "stats/prometheus"),
+    }
+}
+
+/// The pods a round scrapes: meshed and not finished.
+pub fn scrape_targets<'a>(inv: &'a Inventory, scope: &Scope) -> Vec<&'a PodInfo> {
+    inv.pods
+        .iter()
+        .filter(|p| p.proxy.is_some())
+        .filter(|p| !matches!(p.phase.as_deref(), Some("Succeeded" | "Failed" | "Pending")))
+        .filter(|p| match scope {
+            Scope::All => true,
+            Scope::Namespace(ns) => &p.namespace == ns,
+        })
+        .collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+enum ScrapeError {
+    #[error("no answer within {0:?}")]
+    Timeout(Duration),
+    #[error("{0}")]
+    Kube(String),
+    #[error("reading the body: {0}")]
+    Body(String),
+}
+
+async fn scrape_pod(
+    client: &Client,
+    inv: &Inventory,
+    pod: &PodInfo,
+    opts: &ScrapeOptions,
+) -> Result<PodScrape, ScrapeError> {
+    let Some(proxy) = pod.proxy else {
+        return Err(ScrapeError::Kube("no proxy".into()));
+    };
+    let (port, path) = match &opts.endpoint {
+        Some((p, path)) => (*p, path.trim_start_matches('/').to_string()),
+        None => {
+            let (p, path) = metrics_endpoint(proxy);
+            (p, path.to_string())
+        }
+    };
+    let uri = format!(
+        "/api/v1/namespaces/{}/pods/{}:{}/proxy/{}",
+        pod.namespace, pod.name, port, path
+    );
+    let work = async {
+        let req = http::Request::get(uri.as_str())
+            .body(Vec::new())
+            .map_err(|e| ScrapeError::Kube(e.to_string()))?;
+        let body = client
+            .request_stream(req)
+            .await
+            .map_err(|e| ScrapeError::Kube(describe_kube_error(&e)))?;
+        let mut body = Box::pin(body);
+        let mut proc = ScrapeProcessor::new(ScrapeTarget::new(&pod.namespace, &pod.name, inv));
+        let mut buf = vec![0u8; 64 * 1024];
+        loop {
+            let n = body
+                .read(&mut buf)
+                .await
+                .map_err(|e| ScrapeError::Body(e.to_string()))?;
+            if n == 0 {
+                break;
+            }
+            proc.feed(&buf[..n]);
+        }
+        let res = proc.finish();
+        Ok::<_, ScrapeError>((res.mesh, res.acc, res.stats))
+    };
+    match tokio::time::timeout(opts.timeout, work).await {
+        Ok(Ok((mesh, data, stats))) => {
+            if stats.samples_kept == 0 && stats.issue_count > 0 {
+                return Err(ScrapeError::Body(format!(
+                    "not a metrics exposition ({} malformed lines, first: line {}: {})",
+                    stats.issue_count,
+                    stats.issues.first().map_or(0, |i| i.line),
+                    stats.issues.first().map_or("", |i| i.message.as_str())
+                )));
+            }
+            Ok(PodScrape { mesh, data })
+        }
+        Ok(Err(e)) => Err(e),
+        Err(_) => Err(ScrapeError::Timeout(opts.timeout)),
+    }
+}
+
+fn describe_kube_error(e: &kube::Error) -> String {
+    match e {
+        kube::Error::Api(s) => format!("HTTP {} {}: {}", s.code, s.reason, s.message.trim()),
+        other => other.to_string(),
+    }
+}
+
+/// Unix milliseconds now.
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+/// One scrape round over `targets`. `progress(done, total)` is called as
+/// scrapes finish. Failing pods become source statuses.
+pub async fn scrape_round(
+    client: &Client,
+    inv: &Inventory,
+    targets: &[&PodInfo],
+    opts: &ScrapeOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+) -> (Round, Vec<SourceStatus>) {
+    let at_ms = now_ms();
+    let total = targets.len();
+    let mut done = 0usize;
+    let mut round = Round {
+        at_ms,
+        ..Round::default()
+    };
+    let mut failures = Vec::new();
+    let mut results = futures::stream::iter(targets.iter().copied())
+        .map(|pod| async move { (pod, scrape_pod(client, inv, pod, opts).await) })
+        .buffer_unordered(opts.concurrency.max(1));
+    while let Some((pod, res)) = results.next().await {
+        done += 1;
+        progress(done, total);
+        let key = format!("{}/{}", pod.namespace, pod.name);
+        match res {
+            Ok(s) => {
+                round.scrapes.insert(key, s);
+            }
+            Err(e) => failures.push(status(
+                format!("scrape: {key}"),
+                SourceState::Unavailable,
+                e.to_string(),
+            )),
+        }
+    }
+    failures.sort_by(|a, b| a.name.cmp(&b.name));
+    (round, failures)
+}

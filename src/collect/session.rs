@@ -1,0 +1,101 @@
+//! A whole collection against a live cluster: connect, list, two scrape
+//! rounds a window apart, build the snapshot.
+
+use std::io::{IsTerminal, Write};
+use std::time::Duration;
+
+use crate::collect::kube::{ConnectError, Connected, KubeOptions, connect};
+use crate::collect::live::{ScrapeOptions, list_objects, scrape_round, scrape_targets};
+use crate::model::build::{BuildContext, Round, build_snapshot};
+use crate::model::inventory::Inventory;
+use crate::model::snapshot::{ClusterInfo, Snapshot, SourceState, SourceStatus};
+
+#[derive(Debug, Clone)]
+pub struct LiveOptions {
+    pub kube: KubeOptions,
+    /// Time between the two scrape rounds.
+    pub window: Duration,
+    pub scrape: ScrapeOptions,
+    /// Print `scraped N/M` on stderr (only when it is a terminal).
+    pub progress: bool,
+}
+
+/// Progress on stderr, only for a human watching a terminal.
+pub fn stderr_progress(enabled: bool) -> impl Fn(usize, usize) + Sync {
+    let tty = enabled && std::io::stderr().is_terminal();
+    move |done, total| {
+        if tty {
+            let mut e = std::io::stderr().lock();
+            let _ = write!(e, "\rscraped {done}/{total}");
+            if done == total {
+                let _ = writeln!(e);
+            }
+        }
+    }
+}
+
+/// List the cluster's objects into an inventory.
+pub async fn inventory(conn: &Connected) -> (Inventory, Vec<SourceStatus>) {
+    let (set, mut sources) = list_objects(&conn.client, &conn.scope).await;
+    let (inv, problems) = set.into_inventory();
+    for p in problems {
+        sources.push(SourceStatus {
+            name: format!("kube: {}", p.object),
+            status: SourceState::Degraded,
+            detail: Some(p.message),
+        });
+    }
+    (inv, sources)
+}
+
+/// Summarise scrape failures of a set of rounds.
+pub fn scrape_summary(rounds: &[Round], targets: usize, failures: &[SourceStatus]) -> SourceStatus {
+    let scraped = rounds.last().map_or(0, |r| r.scrapes.len());
+    let state = if targets > 0 && scraped == 0 {
+        SourceState::Unavailable
+    } else if failures.is_empty() {
+        SourceState::Ok
+    } else {
+        SourceState::Degraded
+    };
+    SourceStatus {
+        name: "scrapes".into(),
+        status: state,
+        detail: Some(format!(
+            "{} rounds; {scraped} of {targets} proxies scraped in the last round{}",
+            rounds.len(),
+            if failures.is_empty() {
+                String::new()
+            } else {
+                format!("; {} scrape failures", failures.len())
+            }
+        )),
+    }
+}
+
+/// Connect, list, scrape twice, build.
+pub async fn live_snapshot(opts: &LiveOptions) -> Result<Snapshot, ConnectError> {
+    let conn = connect(&opts.kube).await?;
+    let (inv, mut sources) = inventory(&conn).await;
+    let targets = scrape_targets(&inv, &conn.scope);
+    let progress = stderr_progress(opts.progress);
+    let start = tokio::time::Instant::now();
+    let (r1, f1) = scrape_round(&conn.client, &inv, &targets, &opts.scrape, &progress).await;
+    tokio::time::sleep_until(start + opts.window).await;
+    let (r2, f2) = scrape_round(&conn.client, &inv, &targets, &opts.scrape, &progress).await;
+    let mut failures: Vec<SourceStatus> = f1.into_iter().chain(f2).collect();
+    failures.sort_by(|a, b| a.name.cmp(&b.name));
+    failures.dedup_by(|a, b| a.name == b.name);
+    let rounds = vec![r1, r2];
+    sources.push(scrape_summary(&rounds, targets.len(), &failures));
+    sources.extend(failures);
+    let ctx = BuildContext {
+        sources,
+        cluster: Some(ClusterInfo {
+            context: conn.context.clone(),
+            server: Some(conn.server.clone()),
+        }),
+        namespaces: conn.scope.namespaces(),
+    };
+    Ok(build_snapshot(&inv, &rounds, ctx))
+}
