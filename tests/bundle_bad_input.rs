@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Bad input in bundles: never a panic, never a lost snapshot; what was
 //! wrong is named in `sources` (or, for a folder that is not a bundle, in an
 //! exit-3 message).

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Every manifest in the corpus loads: YAML or JSON, multi-document, lists.
 
 mod common;

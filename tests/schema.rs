@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! docs/snapshot.schema.json stays in step with the Snapshot struct, and the
 //! snapshots the tests produce validate against it.
 

@@ -1,3 +1,4 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 //! Two-round bundles whose signals were computed by hand (see
 //! fixtures/gen/make_mini_bundles.py for the counters).
 

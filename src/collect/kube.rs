@@ -170,13 +170,11 @@ pub async fn connect(opts: &KubeOptions) -> Result<Connected, ConnectError> {
     install_crypto_provider();
     let home = std::env::var_os("HOME").map(PathBuf::from);
     let env = std::env::var("KUBECONFIG").ok();
-    if let Some(p) = &opts.kubeconfig {
-        if !p.is_file() {
-            return Err(ConnectError::BadKubeconfig {
-                path: p.clone(),
-                message: "no such file".into(),
-            });
-        }
+    if let Some(p) = opts.kubeconfig.as_ref().filter(|p| !p.is_file()) {
+        return Err(ConnectError::BadKubeconfig {
+            path: p.clone(),
+            message: "no such file".into(),
+        });
     }
     let paths = kubeconfig_paths(opts.kubeconfig.as_deref(), env.as_deref(), home.as_deref());
     let timeout = opts.timeout.unwrap_or(Duration::from_secs(10));
