@@ -171,10 +171,21 @@ async fn forbidden_resources_and_pod_proxy() -> TestResult {
         let req = axum::http::Request::get("/api/v1/namespaces/bookinfo/pods/ghost:15090/proxy/stats/prometheus").body(Vec::new())?;
         let err = client.request_text(req).await.err().ok_or("ghost pod answered")?;
         assert_eq!(api_code(&err), Some(404), "{err:?}");
-        // Unreachable pod: 503 Status.
+        // Unreachable pod: 503 Status (kube retries 503 by default: turn that off here).
+        let mut no_retry = Config::new(server.url().parse()?);
+        no_retry.default_retry = false;
+        no_retry.read_timeout = Some(std::time::Duration::from_secs(1));
+        let no_retry = Client::try_from(no_retry)?;
         let req = axum::http::Request::get("/api/v1/namespaces/bookinfo/pods/reviews-v1-5d4c-x7k2p:15090/proxy/down").body(Vec::new())?;
-        let err = client.request_text(req).await.err().ok_or("down pod answered")?;
+        let err = no_retry.request_text(req).await.err().ok_or("down pod answered")?;
         assert_eq!(api_code(&err), Some(503), "{err:?}");
+        assert!(err.to_string().contains("error trying to reach service: dial tcp"), "{err}");
+        // A pod that never answers: the client's read timeout fires.
+        let started = std::time::Instant::now();
+        let req = axum::http::Request::get("/api/v1/namespaces/bookinfo/pods/reviews-v1-5d4c-x7k2p:15090/proxy/hang").body(Vec::new())?;
+        let err = no_retry.request_text(req).await.err().ok_or("hanging pod answered")?;
+        assert_eq!(api_code(&err), None, "{err:?}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(10), "{:?}", started.elapsed());
 
         server.shutdown().await;
         Ok(())

@@ -40,7 +40,7 @@ pub struct ApiServerConfig {
     pub bookmark_interval: Duration,
     /// Longest a watch stays open (also the default when the client sends no `timeoutSeconds`).
     pub watch_timeout: Duration,
-    /// How long a [`super::PodProxyResponse::Timeout`] keeps the request open before giving up with 503.
+    /// How long a [`super::PodProxyResponse::Timeout`] keeps the request open before giving up with 504.
     pub proxy_hang: Duration,
     /// The user named in 403 messages.
     pub user: String,

@@ -28,9 +28,12 @@ pub enum PodProxyResponse {
     Status(u16, String),
     /// The pod cannot be reached: 503 `Status` object
     /// (`error trying to reach service: <reason>`), as the real server answers.
+    /// Note: kube-rs's default client retries 503/504/429 with backoff
+    /// (`Config::default_retry`).
     Unreachable(String),
     /// The pod never answers: the request stays open until the client gives
-    /// up (bounded by `ApiServerConfig::proxy_hang`, then 503).
+    /// up (bounded by `ApiServerConfig::proxy_hang`, then 504 `Status`,
+    /// as the real server's request-timeout filter answers).
     Timeout,
     /// 200 `text/plain; version=0.0.4` carrying these bytes (not a valid exposition).
     Garbage(Bytes),
@@ -144,7 +147,13 @@ pub(crate) async fn serve(
                 _ = tokio::time::sleep(hang) => {}
                 _ = cancel.cancelled() => {}
             }
-            unavailable("context deadline exceeded (Client.Timeout exceeded while awaiting headers)")
+            // What the real server's request-timeout filter answers.
+            status::status_response(
+                504,
+                "Timeout",
+                "Timeout: request did not complete within the allotted timeout",
+                json!({}),
+            )
         }
         PodProxyResponse::Truncated { content_type, body } => {
             let half = body.slice(..body.len() / 2);
