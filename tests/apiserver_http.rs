@@ -13,19 +13,30 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 fn http() -> Result<reqwest::Client, Box<dyn std::error::Error>> {
     install_crypto();
-    Ok(reqwest::Client::builder().timeout(Duration::from_secs(10)).build()?)
+    Ok(reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()?)
 }
 
-async fn get_json(c: &reqwest::Client, url: String) -> Result<(u16, Value), Box<dyn std::error::Error>> {
+async fn get_json(
+    c: &reqwest::Client,
+    url: String,
+) -> Result<(u16, Value), Box<dyn std::error::Error>> {
     let resp = c.get(url).send().await?;
     let code = resp.status().as_u16();
     Ok((code, resp.json().await?))
 }
 
 /// Read watch events until the stream ends (bounded by the request timeout).
-async fn watch_events(c: &reqwest::Client, url: String) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
+async fn watch_events(
+    c: &reqwest::Client,
+    url: String,
+) -> Result<Vec<Value>, Box<dyn std::error::Error>> {
     let body = c.get(url).send().await?.text().await?;
-    Ok(body.lines().map(serde_json::from_str).collect::<Result<_, _>>()?)
+    Ok(body
+        .lines()
+        .map(serde_json::from_str)
+        .collect::<Result<_, _>>()?)
 }
 
 #[tokio::test]
@@ -79,18 +90,49 @@ async fn discovery_documents() -> TestResult {
         let (_, version) = get_json(&c, format!("{}/version", server.url())).await?;
         assert_eq!(version["major"], "1");
         let (_, groups) = get_json(&c, format!("{}/apis", server.url())).await?;
-        let names: Vec<&str> = groups["groups"].as_array().into_iter().flatten().filter_map(|g| g["name"].as_str()).collect();
-        assert_eq!(names, ["apps", "discovery.k8s.io", "apiextensions.k8s.io", "networking.istio.io"]);
+        let names: Vec<&str> = groups["groups"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|g| g["name"].as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "apps",
+                "discovery.k8s.io",
+                "apiextensions.k8s.io",
+                "networking.istio.io"
+            ]
+        );
         let istio = &groups["groups"][3];
-        assert_eq!(istio["preferredVersion"]["groupVersion"], "networking.istio.io/v1beta1");
-        let (_, list) = get_json(&c, format!("{}/apis/networking.istio.io/v1", server.url())).await?;
+        assert_eq!(
+            istio["preferredVersion"]["groupVersion"],
+            "networking.istio.io/v1beta1"
+        );
+        let (_, list) =
+            get_json(&c, format!("{}/apis/networking.istio.io/v1", server.url())).await?;
         assert_eq!(list["resources"][0]["shortNames"][0], "vs");
         let (_, core) = get_json(&c, format!("{}/api/v1", server.url())).await?;
-        assert!(core["resources"].as_array().is_some_and(|r| r.iter().any(|r| r["name"] == "pods/proxy")));
+        assert!(
+            core["resources"]
+                .as_array()
+                .is_some_and(|r| r.iter().any(|r| r["name"] == "pods/proxy"))
+        );
 
-        let accept = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
-        let resp = c.get(format!("{}/apis", server.url())).header("Accept", accept).send().await?;
-        let ct = resp.headers().get("content-type").and_then(|v| v.to_str().ok()).unwrap_or_default().to_string();
+        let accept =
+            "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json";
+        let resp = c
+            .get(format!("{}/apis", server.url()))
+            .header("Accept", accept)
+            .send()
+            .await?;
+        let ct = resp
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string();
         assert!(ct.contains("as=APIGroupDiscoveryList"), "{ct}");
         let agg: Value = resp.json().await?;
         assert_eq!(agg["kind"], "APIGroupDiscoveryList");

@@ -33,17 +33,39 @@ async fn lists_gets_and_not_found() -> TestResult {
         let server = start(ApiServerConfig::default()).await?;
         let client = client_for(&server)?;
 
-        let all = Api::<Pod>::all(client.clone()).list(&ListParams::default()).await?;
-        let mut names: Vec<String> = all.items.iter().filter_map(|p| p.metadata.name.clone()).collect();
+        let all = Api::<Pod>::all(client.clone())
+            .list(&ListParams::default())
+            .await?;
+        let mut names: Vec<String> = all
+            .items
+            .iter()
+            .filter_map(|p| p.metadata.name.clone())
+            .collect();
         names.sort();
-        assert_eq!(names, ["istiod-7c9d-abcde", "productpage-v1-6b7f-q9z8w", "reviews-v1-5d4c-x7k2p"]);
-        assert!(all.metadata.resource_version.as_deref().is_some_and(|rv| !rv.is_empty()));
+        assert_eq!(
+            names,
+            [
+                "istiod-7c9d-abcde",
+                "productpage-v1-6b7f-q9z8w",
+                "reviews-v1-5d4c-x7k2p"
+            ]
+        );
+        assert!(
+            all.metadata
+                .resource_version
+                .as_deref()
+                .is_some_and(|rv| !rv.is_empty())
+        );
 
         let pods: Api<Pod> = Api::namespaced(client.clone(), "bookinfo");
         assert_eq!(pods.list(&ListParams::default()).await?.items.len(), 2);
-        let reviews = pods.list(&ListParams::default().labels("app=reviews")).await?;
+        let reviews = pods
+            .list(&ListParams::default().labels("app=reviews"))
+            .await?;
         assert_eq!(reviews.items.len(), 1);
-        let in_set = pods.list(&ListParams::default().labels("app in (reviews,productpage),version!=v2")).await?;
+        let in_set = pods
+            .list(&ListParams::default().labels("app in (reviews,productpage),version!=v2"))
+            .await?;
         assert_eq!(in_set.items.len(), 2);
         let by_field = Api::<Pod>::all(client.clone())
             .list(&ListParams::default().fields("metadata.namespace=istio-system"))
@@ -66,14 +88,29 @@ async fn lists_gets_and_not_found() -> TestResult {
         assert_eq!(seen, names);
 
         let pod = pods.get("reviews-v1-5d4c-x7k2p").await?;
-        assert_eq!(pod.metadata.labels.as_ref().and_then(|l| l.get("app")).map(String::as_str), Some("reviews"));
+        assert_eq!(
+            pod.metadata
+                .labels
+                .as_ref()
+                .and_then(|l| l.get("app"))
+                .map(String::as_str),
+            Some("reviews")
+        );
         assert!(pod.metadata.uid.is_some() && pod.metadata.creation_timestamp.is_some());
-        let err = pods.get("nope").await.err().ok_or("missing pod was found")?;
+        let err = pods
+            .get("nope")
+            .await
+            .err()
+            .ok_or("missing pod was found")?;
         assert_eq!(api_code(&err), Some(404), "{err:?}");
 
-        let ns = Api::<Namespace>::all(client.clone()).get("bookinfo").await?;
+        let ns = Api::<Namespace>::all(client.clone())
+            .get("bookinfo")
+            .await?;
         assert_eq!(ns.metadata.name.as_deref(), Some("bookinfo"));
-        let deploys = Api::<Deployment>::namespaced(client.clone(), "bookinfo").list(&ListParams::default()).await?;
+        let deploys = Api::<Deployment>::namespaced(client.clone(), "bookinfo")
+            .list(&ListParams::default())
+            .await?;
         assert_eq!(deploys.items.len(), 1);
 
         server.shutdown().await;
@@ -204,15 +241,26 @@ async fn client_from_written_kubeconfig() -> TestResult {
 
         let kc = Kubeconfig::read_from(&path)?;
         assert_eq!(kc.current_context.as_deref(), Some("meshscope-demo"));
-        let options = KubeConfigOptions { context: Some("meshscope-demo".into()), ..KubeConfigOptions::default() };
+        let options = KubeConfigOptions {
+            context: Some("meshscope-demo".into()),
+            ..KubeConfigOptions::default()
+        };
         let config = Config::from_custom_kubeconfig(kc, &options).await?;
-        assert_eq!(config.cluster_url.to_string().trim_end_matches('/'), server.url());
+        assert_eq!(
+            config.cluster_url.to_string().trim_end_matches('/'),
+            server.url()
+        );
         assert_eq!(config.default_namespace, "default");
         let client = Client::try_from(config)?;
-        let pods = Api::<Pod>::all(client.clone()).list(&ListParams::default()).await?;
+        let pods = Api::<Pod>::all(client.clone())
+            .list(&ListParams::default())
+            .await?;
         assert_eq!(pods.items.len(), 3);
         let version = client.apiserver_version().await?;
-        assert_eq!((version.major.as_str(), version.minor.as_str()), ("1", "33"));
+        assert_eq!(
+            (version.major.as_str(), version.minor.as_str()),
+            ("1", "33")
+        );
 
         server.shutdown().await;
         Ok(())

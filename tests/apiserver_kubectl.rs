@@ -13,7 +13,11 @@ type TestResult = Result<(), Box<dyn std::error::Error>>;
 
 const KUBECTL: &str = "/usr/bin/kubectl";
 
-async fn kubectl(kubeconfig: &Path, cache: &Path, args: &[&str]) -> Result<Output, Box<dyn std::error::Error>> {
+async fn kubectl(
+    kubeconfig: &Path,
+    cache: &Path,
+    args: &[&str],
+) -> Result<Output, Box<dyn std::error::Error>> {
     let mut cmd = tokio::process::Command::new(KUBECTL);
     cmd.arg("--kubeconfig")
         .arg(kubeconfig)
@@ -27,7 +31,10 @@ async fn kubectl(kubeconfig: &Path, cache: &Path, args: &[&str]) -> Result<Outpu
 }
 
 fn text(out: &Output) -> (String, String) {
-    (String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    (
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[tokio::test]
@@ -46,25 +53,53 @@ async fn kubectl_get_pods_virtualservices_and_raw_proxy() -> TestResult {
         let out = kubectl(&kc, &cache, &["get", "pods", "-A"]).await?;
         let (stdout, stderr) = text(&out);
         assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
-        for name in ["reviews-v1-5d4c-x7k2p", "productpage-v1-6b7f-q9z8w", "istiod-7c9d-abcde"] {
+        for name in [
+            "reviews-v1-5d4c-x7k2p",
+            "productpage-v1-6b7f-q9z8w",
+            "istiod-7c9d-abcde",
+        ] {
             assert!(stdout.contains(name), "{name} missing from:\n{stdout}");
         }
 
-        for resource in ["virtualservices", "vs", "virtualservices.networking.istio.io"] {
+        for resource in [
+            "virtualservices",
+            "vs",
+            "virtualservices.networking.istio.io",
+        ] {
             let out = kubectl(&kc, &cache, &["get", resource, "-A"]).await?;
             let (stdout, stderr) = text(&out);
-            assert!(out.status.success(), "get {resource}: stdout: {stdout}\nstderr: {stderr}");
-            assert!(stdout.contains("reviews-route") && stdout.contains("bookinfo"), "get {resource}:\n{stdout}");
+            assert!(
+                out.status.success(),
+                "get {resource}: stdout: {stdout}\nstderr: {stderr}"
+            );
+            assert!(
+                stdout.contains("reviews-route") && stdout.contains("bookinfo"),
+                "get {resource}:\n{stdout}"
+            );
         }
 
         // Default namespace from the context, then -o json of one object.
-        let out = kubectl(&kc, &cache, &["get", "deploy", "-n", "bookinfo", "reviews-v1", "-o", "json"]).await?;
+        let out = kubectl(
+            &kc,
+            &cache,
+            &[
+                "get",
+                "deploy",
+                "-n",
+                "bookinfo",
+                "reviews-v1",
+                "-o",
+                "json",
+            ],
+        )
+        .await?;
         let (stdout, stderr) = text(&out);
         assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
         let deploy: serde_json::Value = serde_json::from_str(&stdout)?;
         assert_eq!(deploy["metadata"]["name"], "reviews-v1");
 
-        let raw = "/api/v1/namespaces/bookinfo/pods/reviews-v1-5d4c-x7k2p:15090/proxy/stats/prometheus";
+        let raw =
+            "/api/v1/namespaces/bookinfo/pods/reviews-v1-5d4c-x7k2p:15090/proxy/stats/prometheus";
         let out = kubectl(&kc, &cache, &["get", "--raw", raw]).await?;
         let (stdout, stderr) = text(&out);
         assert!(out.status.success(), "stdout: {stdout}\nstderr: {stderr}");
@@ -74,14 +109,22 @@ async fn kubectl_get_pods_virtualservices_and_raw_proxy() -> TestResult {
         let out = kubectl(&kc, &cache, &["get", "secrets", "-A"]).await?;
         let (_, stderr) = text(&out);
         assert!(!out.status.success());
-        assert!(stderr.contains("forbidden") || stderr.contains("the server doesn't have a resource type"), "{stderr}");
+        assert!(
+            stderr.contains("forbidden")
+                || stderr.contains("the server doesn't have a resource type"),
+            "{stderr}"
+        );
         let out = kubectl(&kc, &cache, &["get", "pod", "-n", "bookinfo", "ghost"]).await?;
         let (_, stderr) = text(&out);
         assert!(!out.status.success());
         assert!(stderr.contains("pods \"ghost\" not found"), "{stderr}");
 
         // kubectl never wrote anything.
-        assert!(server.request_log().iter().all(|r| r.method == "GET"), "{:?}", server.request_log());
+        assert!(
+            server.request_log().iter().all(|r| r.method == "GET"),
+            "{:?}",
+            server.request_log()
+        );
         server.shutdown().await;
         Ok(())
     })

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use meshscope::sim::apiserver::{ApiServer, ApiServerConfig, ObjectStore, PodProxy, PodProxyResponse};
+use meshscope::sim::apiserver::{
+    ApiServer, ApiServerConfig, ObjectStore, PodProxy, PodProxyResponse,
+};
 use serde_json::{Value, json};
 
 /// Upper bound for every test.
@@ -55,8 +57,18 @@ pub fn fixture() -> Vec<Value> {
             "spec": {"replicas": 1, "selector": {"matchLabels": {"app": "reviews"}}}}),
         json!({"apiVersion": "apps/v1", "kind": "ReplicaSet", "metadata": {"name": "reviews-v1-5d4c", "namespace": "bookinfo", "labels": {"app": "reviews"},
             "ownerReferences": [{"apiVersion": "apps/v1", "kind": "Deployment", "name": "reviews-v1", "uid": "d-uid", "controller": true}]}}),
-        pod("bookinfo", "reviews-v1-5d4c-x7k2p", "reviews", "reviews-v1-5d4c"),
-        pod("bookinfo", "productpage-v1-6b7f-q9z8w", "productpage", "productpage-v1-6b7f"),
+        pod(
+            "bookinfo",
+            "reviews-v1-5d4c-x7k2p",
+            "reviews",
+            "reviews-v1-5d4c",
+        ),
+        pod(
+            "bookinfo",
+            "productpage-v1-6b7f-q9z8w",
+            "productpage",
+            "productpage-v1-6b7f",
+        ),
         pod("istio-system", "istiod-7c9d-abcde", "istiod", "istiod-7c9d"),
         json!({"apiVersion": "v1", "kind": "Service", "metadata": {"name": "reviews", "namespace": "bookinfo", "labels": {"app": "reviews"}},
             "spec": {"selector": {"app": "reviews"}, "ports": [{"name": "http", "port": 9080}]}}),

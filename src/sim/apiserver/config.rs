@@ -26,7 +26,10 @@ impl ForbiddenRule {
     /// Whether a request for `verb` on `resource` in `namespace` is denied.
     pub fn matches(&self, resource: &str, namespace: Option<&str>, verb: &str) -> bool {
         self.resource == resource
-            && self.namespace.as_deref().is_none_or(|ns| Some(ns) == namespace)
+            && self
+                .namespace
+                .as_deref()
+                .is_none_or(|ns| Some(ns) == namespace)
             && self.verb.as_deref().is_none_or(|v| v == verb)
     }
 }

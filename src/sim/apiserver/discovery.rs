@@ -6,14 +6,17 @@ use serde_json::{Value, json};
 use super::resources::{Catalog, ResourceDef, VERBS};
 
 /// Content type of an aggregated discovery answer.
-pub(crate) const AGGREGATED_CONTENT_TYPE: &str = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
+pub(crate) const AGGREGATED_CONTENT_TYPE: &str =
+    "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList";
 
 /// Whether the Accept header asks for aggregated discovery v2 (kubectl and
 /// `Discovery::run_aggregated` do; both fall back to plain answers).
 pub(crate) fn wants_aggregated(accept: &str) -> bool {
     accept.split(',').any(|range| {
         let params: Vec<&str> = range.split(';').map(str::trim).collect();
-        params.contains(&"g=apidiscovery.k8s.io") && params.contains(&"v=v2") && params.contains(&"as=APIGroupDiscoveryList")
+        params.contains(&"g=apidiscovery.k8s.io")
+            && params.contains(&"v=v2")
+            && params.contains(&"as=APIGroupDiscoveryList")
     })
 }
 
@@ -58,7 +61,11 @@ fn group_json(group: &str, versions: &[String]) -> Value {
 
 /// `GET /apis` (legacy APIGroupList).
 pub(crate) fn api_group_list(catalog: &Catalog) -> Value {
-    let groups: Vec<Value> = catalog.groups().iter().map(|(g, vs)| group_json(g, vs)).collect();
+    let groups: Vec<Value> = catalog
+        .groups()
+        .iter()
+        .map(|(g, vs)| group_json(g, vs))
+        .collect();
     json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": groups})
 }
 
@@ -106,9 +113,15 @@ pub(crate) fn api_resource_list(catalog: &Catalog, group: &str, version: &str) -
     if defs.is_empty() {
         return None;
     }
-    let gv = if group.is_empty() { version.to_string() } else { format!("{group}/{version}") };
+    let gv = if group.is_empty() {
+        version.to_string()
+    } else {
+        format!("{group}/{version}")
+    };
     let resources: Vec<Value> = defs.into_iter().flat_map(resource_json).collect();
-    Some(json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}))
+    Some(
+        json!({"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": resources}),
+    )
 }
 
 fn aggregated_resource(d: &ResourceDef) -> Value {
@@ -117,7 +130,11 @@ fn aggregated_resource(d: &ResourceDef) -> Value {
         .subresources
         .iter()
         .map(|s| {
-            let kind = if s == "proxy" { "PodProxyOptions" } else { d.kind.as_str() };
+            let kind = if s == "proxy" {
+                "PodProxyOptions"
+            } else {
+                d.kind.as_str()
+            };
             json!({"subresource": s, "responseKind": gvk(kind), "verbs": ["get"]})
         })
         .collect();
@@ -137,7 +154,10 @@ fn aggregated_group(catalog: &Catalog, group: &str, versions: &[String]) -> Valu
     let versions: Vec<Value> = versions
         .iter()
         .map(|v| {
-            let resources: Vec<Value> = catalog.in_group_version(group, v).map(aggregated_resource).collect();
+            let resources: Vec<Value> = catalog
+                .in_group_version(group, v)
+                .map(aggregated_resource)
+                .collect();
             json!({"version": v, "resources": resources, "freshness": "Current"})
         })
         .collect();
@@ -149,7 +169,11 @@ pub(crate) fn aggregated(catalog: &Catalog, core: bool) -> Value {
     let items: Vec<Value> = if core {
         vec![aggregated_group(catalog, "", &["v1".to_string()])]
     } else {
-        catalog.groups().iter().map(|(g, vs)| aggregated_group(catalog, g, vs)).collect()
+        catalog
+            .groups()
+            .iter()
+            .map(|(g, vs)| aggregated_group(catalog, g, vs))
+            .collect()
     };
     json!({"kind": "APIGroupDiscoveryList", "apiVersion": "apidiscovery.k8s.io/v2", "metadata": {}, "items": items})
 }
@@ -164,6 +188,8 @@ mod tests {
             "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList,application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList,application/json"
         ));
         assert!(!wants_aggregated("application/json"));
-        assert!(!wants_aggregated("application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"));
+        assert!(!wants_aggregated(
+            "application/json;g=apidiscovery.k8s.io;v=v2beta1;as=APIGroupDiscoveryList"
+        ));
     }
 }

@@ -19,7 +19,11 @@ pub(crate) struct Query {
 impl Query {
     /// The last value of `key`, if present.
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.pairs.iter().rev().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.pairs
+            .iter()
+            .rev()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 
     /// A boolean parameter (`1`/`true`).
@@ -43,7 +47,7 @@ fn hex(s: &str) -> String {
 }
 
 fn unhex(s: &str) -> Option<String> {
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     let bytes: Option<Vec<u8>> = (0..s.len())
@@ -55,10 +59,19 @@ fn unhex(s: &str) -> Option<String> {
 
 /// `GET` of a collection: a `<Kind>List`, filtered, paginated with `limit`/`continue`.
 pub(crate) fn list(store: &ObjectStore, def: &ResourceDef, filter: &Filter, q: &Query) -> Response {
-    let limit = match q.get("limit").filter(|l| !l.is_empty()).map(str::parse::<usize>) {
+    let limit = match q
+        .get("limit")
+        .filter(|l| !l.is_empty())
+        .map(str::parse::<usize>)
+    {
         None | Some(Ok(0)) => None,
         Some(Ok(n)) => Some(n),
-        Some(Err(_)) => return status::bad_request(&format!("invalid limit {:?}: not a non-negative integer", q.get("limit").unwrap_or_default())),
+        Some(Err(_)) => {
+            return status::bad_request(&format!(
+                "invalid limit {:?}: not a non-negative integer",
+                q.get("limit").unwrap_or_default()
+            ));
+        }
     };
     let after: Option<(String, String)> = match q.get("continue").filter(|c| !c.is_empty()) {
         None => None,
@@ -73,29 +86,40 @@ pub(crate) fn list(store: &ObjectStore, def: &ResourceDef, filter: &Filter, q: &
             .objects
             .iter()
             .filter(|(k, _)| k.group == def.group && k.kind == def.kind)
-            .filter(|(k, _)| after.as_ref().is_none_or(|(ns, n)| (&k.namespace, &k.name) > (ns, n)))
+            .filter(|(k, _)| {
+                after
+                    .as_ref()
+                    .is_none_or(|(ns, n)| (&k.namespace, &k.name) > (ns, n))
+            })
             .filter(|(_, o)| filter.matches(o))
             .map(|(k, o)| (k.clone(), o.clone()))
             .collect();
         (st.rv, st.compacted, items)
     };
-    if q.get("resourceVersionMatch") == Some("Exact") {
-        if let Some(asked) = q.get("resourceVersion").and_then(|r| r.parse::<u64>().ok()) {
-            if asked < compacted {
-                return status::json_response(410, &status::gone_object(asked, compacted));
-            }
-        }
+    if q.get("resourceVersionMatch") == Some("Exact")
+        && let Some(asked) = q.get("resourceVersion").and_then(|r| r.parse::<u64>().ok())
+        && asked < compacted
+    {
+        return status::json_response(410, &status::gone_object(asked, compacted));
     }
     let total = matching.len();
     let take = limit.unwrap_or(total).min(total);
     let mut metadata = json!({"resourceVersion": rv.to_string()});
-    if take < total {
-        if let (Some((last, _)), Some(map)) = (matching.get(take.wrapping_sub(1)), metadata.as_object_mut()) {
-            map.insert("continue".into(), json!(hex(&format!("{}/{}", last.namespace, last.name))));
-            map.insert("remainingItemCount".into(), json!(total - take));
-        }
+    if take < total
+        && let Some((last, _)) = take.checked_sub(1).and_then(|i| matching.get(i))
+        && let Some(map) = metadata.as_object_mut()
+    {
+        map.insert(
+            "continue".into(),
+            json!(hex(&format!("{}/{}", last.namespace, last.name))),
+        );
+        map.insert("remainingItemCount".into(), json!(total - take));
     }
-    let items: Vec<Value> = matching.iter().take(take).map(|(_, o)| served_as(o, def)).collect();
+    let items: Vec<Value> = matching
+        .iter()
+        .take(take)
+        .map(|(_, o)| served_as(o, def))
+        .collect();
     let doc = json!({
         "kind": format!("{}List", def.kind),
         "apiVersion": def.api_version(),
@@ -106,7 +130,12 @@ pub(crate) fn list(store: &ObjectStore, def: &ResourceDef, filter: &Filter, q: &
 }
 
 /// `GET` of one object by name.
-pub(crate) fn get(store: &ObjectStore, def: &ResourceDef, namespace: Option<&str>, name: &str) -> Response {
+pub(crate) fn get(
+    store: &ObjectStore,
+    def: &ResourceDef,
+    namespace: Option<&str>,
+    name: &str,
+) -> Response {
     let key = ObjKey {
         group: def.group.clone(),
         kind: def.kind.clone(),

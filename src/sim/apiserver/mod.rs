@@ -45,11 +45,17 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     fn log(&self, entry: LoggedRequest) {
-        self.log.lock().unwrap_or_else(|e| e.into_inner()).push(entry);
+        self.log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(entry);
     }
 
     fn watch_token(&self) -> CancellationToken {
-        self.watches.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.watches
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 }
 
@@ -63,7 +69,11 @@ pub struct ApiServer {
 
 impl ApiServer {
     /// Bind a free port on 127.0.0.1 and start serving `store`.
-    pub async fn start(store: ObjectStore, proxy: Arc<dyn PodProxy>, config: ApiServerConfig) -> std::io::Result<ApiServer> {
+    pub async fn start(
+        store: ObjectStore,
+        proxy: Arc<dyn PodProxy>,
+        config: ApiServerConfig,
+    ) -> std::io::Result<ApiServer> {
         let listener = tokio::net::TcpListener::bind(("127.0.0.1", 0)).await?;
         let addr = listener.local_addr()?;
         let shutdown = CancellationToken::new();
@@ -75,7 +85,9 @@ impl ApiServer {
             watches: Mutex::new(shutdown.child_token()),
             shutdown: shutdown.clone(),
         });
-        let app = axum::Router::new().fallback(router::dispatch).with_state(ctx.clone());
+        let app = axum::Router::new()
+            .fallback(router::dispatch)
+            .with_state(ctx.clone());
         let task = tokio::spawn(async move {
             axum::serve(listener, app)
                 .with_graceful_shutdown(shutdown.cancelled_owned())
@@ -100,7 +112,11 @@ impl ApiServer {
 
     /// Every request received so far, in arrival order.
     pub fn request_log(&self) -> Vec<LoggedRequest> {
-        self.ctx.log.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.ctx
+            .log
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone()
     }
 
     /// Write a kubeconfig (plain http cluster, one context named
@@ -126,10 +142,12 @@ impl ApiServer {
     /// (at most 5 s) for the server task.
     pub async fn shutdown(mut self) {
         self.ctx.shutdown.cancel();
-        if let Some(mut task) = self.task.take() {
-            if tokio::time::timeout(Duration::from_secs(5), &mut task).await.is_err() {
-                task.abort();
-            }
+        if let Some(mut task) = self.task.take()
+            && tokio::time::timeout(Duration::from_secs(5), &mut task)
+                .await
+                .is_err()
+        {
+            task.abort();
         }
     }
 }

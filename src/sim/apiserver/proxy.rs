@@ -74,9 +74,18 @@ fn resolve_port(pod: &Value, port: Option<&str>) -> Result<u16, String> {
         .and_then(Value::as_array)
         .into_iter()
         .flatten()
-        .flat_map(|c| c.get("ports").and_then(Value::as_array).into_iter().flatten())
+        .flat_map(|c| {
+            c.get("ports")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+        })
         .collect();
-    let number = |p: &Value| p.get("containerPort").and_then(Value::as_u64).and_then(|n| u16::try_from(n).ok());
+    let number = |p: &Value| {
+        p.get("containerPort")
+            .and_then(Value::as_u64)
+            .and_then(|n| u16::try_from(n).ok())
+    };
     match port {
         None | Some("") => Ok(ports.first().and_then(|p| number(p)).unwrap_or(80)),
         Some(p) => match p.parse::<u16>() {
@@ -138,10 +147,16 @@ pub(crate) async fn serve(
         Err(e) => return unavailable(&format!("the simulated pod failed: {e}")),
     };
     match answer {
-        PodProxyResponse::Ok { content_type, body } => with_body(200, &content_type, Body::from(body)),
-        PodProxyResponse::Status(code, body) => with_body(code, "text/plain; charset=utf-8", Body::from(body)),
+        PodProxyResponse::Ok { content_type, body } => {
+            with_body(200, &content_type, Body::from(body))
+        }
+        PodProxyResponse::Status(code, body) => {
+            with_body(code, "text/plain; charset=utf-8", Body::from(body))
+        }
         PodProxyResponse::Unreachable(reason) => unavailable(&reason),
-        PodProxyResponse::Garbage(body) => with_body(200, "text/plain; version=0.0.4", Body::from(body)),
+        PodProxyResponse::Garbage(body) => {
+            with_body(200, "text/plain; version=0.0.4", Body::from(body))
+        }
         PodProxyResponse::Timeout => {
             tokio::select! {
                 _ = tokio::time::sleep(hang) => {}
@@ -159,9 +174,16 @@ pub(crate) async fn serve(
             let half = body.slice(..body.len() / 2);
             let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
                 Ok(half),
-                Err(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "simulated pod connection reset")),
+                Err(std::io::Error::new(
+                    std::io::ErrorKind::ConnectionReset,
+                    "simulated pod connection reset",
+                )),
             ];
-            with_body(200, &content_type, Body::from_stream(futures::stream::iter(chunks)))
+            with_body(
+                200,
+                &content_type,
+                Body::from_stream(futures::stream::iter(chunks)),
+            )
         }
     }
 }

@@ -48,18 +48,126 @@ struct Builtin {
 }
 
 const BUILTINS: &[Builtin] = &[
-    Builtin { group: "", version: "v1", plural: "namespaces", singular: "namespace", kind: "Namespace", namespaced: false, short: &["ns"], sub: &["status"] },
-    Builtin { group: "", version: "v1", plural: "pods", singular: "pod", kind: "Pod", namespaced: true, short: &["po"], sub: &["proxy", "status"] },
-    Builtin { group: "", version: "v1", plural: "services", singular: "service", kind: "Service", namespaced: true, short: &["svc"], sub: &["status"] },
-    Builtin { group: "", version: "v1", plural: "endpoints", singular: "endpoints", kind: "Endpoints", namespaced: true, short: &["ep"], sub: &[] },
-    Builtin { group: "", version: "v1", plural: "serviceaccounts", singular: "serviceaccount", kind: "ServiceAccount", namespaced: true, short: &["sa"], sub: &[] },
-    Builtin { group: "", version: "v1", plural: "configmaps", singular: "configmap", kind: "ConfigMap", namespaced: true, short: &["cm"], sub: &[] },
-    Builtin { group: "apps", version: "v1", plural: "deployments", singular: "deployment", kind: "Deployment", namespaced: true, short: &["deploy"], sub: &["status"] },
-    Builtin { group: "apps", version: "v1", plural: "replicasets", singular: "replicaset", kind: "ReplicaSet", namespaced: true, short: &["rs"], sub: &["status"] },
-    Builtin { group: "apps", version: "v1", plural: "statefulsets", singular: "statefulset", kind: "StatefulSet", namespaced: true, short: &["sts"], sub: &["status"] },
-    Builtin { group: "apps", version: "v1", plural: "daemonsets", singular: "daemonset", kind: "DaemonSet", namespaced: true, short: &["ds"], sub: &["status"] },
-    Builtin { group: "discovery.k8s.io", version: "v1", plural: "endpointslices", singular: "endpointslice", kind: "EndpointSlice", namespaced: true, short: &[], sub: &[] },
-    Builtin { group: "apiextensions.k8s.io", version: "v1", plural: "customresourcedefinitions", singular: "customresourcedefinition", kind: "CustomResourceDefinition", namespaced: false, short: &["crd", "crds"], sub: &["status"] },
+    Builtin {
+        group: "",
+        version: "v1",
+        plural: "namespaces",
+        singular: "namespace",
+        kind: "Namespace",
+        namespaced: false,
+        short: &["ns"],
+        sub: &["status"],
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        plural: "pods",
+        singular: "pod",
+        kind: "Pod",
+        namespaced: true,
+        short: &["po"],
+        sub: &["proxy", "status"],
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        plural: "services",
+        singular: "service",
+        kind: "Service",
+        namespaced: true,
+        short: &["svc"],
+        sub: &["status"],
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        plural: "endpoints",
+        singular: "endpoints",
+        kind: "Endpoints",
+        namespaced: true,
+        short: &["ep"],
+        sub: &[],
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        plural: "serviceaccounts",
+        singular: "serviceaccount",
+        kind: "ServiceAccount",
+        namespaced: true,
+        short: &["sa"],
+        sub: &[],
+    },
+    Builtin {
+        group: "",
+        version: "v1",
+        plural: "configmaps",
+        singular: "configmap",
+        kind: "ConfigMap",
+        namespaced: true,
+        short: &["cm"],
+        sub: &[],
+    },
+    Builtin {
+        group: "apps",
+        version: "v1",
+        plural: "deployments",
+        singular: "deployment",
+        kind: "Deployment",
+        namespaced: true,
+        short: &["deploy"],
+        sub: &["status"],
+    },
+    Builtin {
+        group: "apps",
+        version: "v1",
+        plural: "replicasets",
+        singular: "replicaset",
+        kind: "ReplicaSet",
+        namespaced: true,
+        short: &["rs"],
+        sub: &["status"],
+    },
+    Builtin {
+        group: "apps",
+        version: "v1",
+        plural: "statefulsets",
+        singular: "statefulset",
+        kind: "StatefulSet",
+        namespaced: true,
+        short: &["sts"],
+        sub: &["status"],
+    },
+    Builtin {
+        group: "apps",
+        version: "v1",
+        plural: "daemonsets",
+        singular: "daemonset",
+        kind: "DaemonSet",
+        namespaced: true,
+        short: &["ds"],
+        sub: &["status"],
+    },
+    Builtin {
+        group: "discovery.k8s.io",
+        version: "v1",
+        plural: "endpointslices",
+        singular: "endpointslice",
+        kind: "EndpointSlice",
+        namespaced: true,
+        short: &[],
+        sub: &[],
+    },
+    Builtin {
+        group: "apiextensions.k8s.io",
+        version: "v1",
+        plural: "customresourcedefinitions",
+        singular: "customresourcedefinition",
+        kind: "CustomResourceDefinition",
+        namespaced: false,
+        short: &["crd", "crds"],
+        sub: &["status"],
+    },
 ];
 
 /// Built-in groups in the order `/apis` lists them (the core group is served at `/api`).
@@ -67,7 +175,11 @@ pub(crate) const BUILTIN_GROUPS: [&str; 3] = ["apps", "discovery.k8s.io", "apiex
 
 fn strings(v: Option<&Value>) -> Vec<String> {
     v.and_then(Value::as_array)
-        .map(|a| a.iter().filter_map(|s| s.as_str().map(str::to_string)).collect())
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(str::to_string))
+                .collect()
+        })
         .unwrap_or_default()
 }
 
@@ -78,7 +190,12 @@ pub(crate) fn from_crd(crd: &Value) -> Vec<ResourceDef> {
         return Vec::new();
     };
     let names = spec.get("names");
-    let field = |k: &str| names.and_then(|n| n.get(k)).and_then(Value::as_str).map(str::to_string);
+    let field = |k: &str| {
+        names
+            .and_then(|n| n.get(k))
+            .and_then(Value::as_str)
+            .map(str::to_string)
+    };
     let (Some(group), Some(plural), Some(kind)) = (
         spec.get("group").and_then(Value::as_str),
         field("plural"),
@@ -88,7 +205,11 @@ pub(crate) fn from_crd(crd: &Value) -> Vec<ResourceDef> {
     };
     let singular = field("singular").unwrap_or_else(|| kind.to_lowercase());
     let namespaced = spec.get("scope").and_then(Value::as_str) != Some("Cluster");
-    let versions = spec.get("versions").and_then(Value::as_array).cloned().unwrap_or_default();
+    let versions = spec
+        .get("versions")
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
     let served: Vec<&Value> = versions
         .iter()
         .filter(|v| v.get("served").and_then(Value::as_bool).unwrap_or(true))
@@ -102,7 +223,10 @@ pub(crate) fn from_crd(crd: &Value) -> Vec<ResourceDef> {
         .enumerate()
         .filter_map(|(i, v)| {
             let version = v.get("name")?.as_str()?.to_string();
-            let has_status = v.get("subresources").and_then(|s| s.get("status")).is_some();
+            let has_status = v
+                .get("subresources")
+                .and_then(|s| s.get("status"))
+                .is_some();
             Some(ResourceDef {
                 group: group.to_string(),
                 version,
@@ -112,7 +236,11 @@ pub(crate) fn from_crd(crd: &Value) -> Vec<ResourceDef> {
                 namespaced,
                 short_names: strings(names.and_then(|n| n.get("shortNames"))),
                 categories: strings(names.and_then(|n| n.get("categories"))),
-                subresources: if has_status { vec!["status".into()] } else { Vec::new() },
+                subresources: if has_status {
+                    vec!["status".into()]
+                } else {
+                    Vec::new()
+                },
                 preferred: i == storage,
             })
         })
@@ -138,7 +266,16 @@ impl Catalog {
                 kind: b.kind.into(),
                 namespaced: b.namespaced,
                 short_names: b.short.iter().map(|s| s.to_string()).collect(),
-                categories: if ["Pod", "Service", "Deployment", "ReplicaSet", "StatefulSet", "DaemonSet"].contains(&b.kind) {
+                categories: if [
+                    "Pod",
+                    "Service",
+                    "Deployment",
+                    "ReplicaSet",
+                    "StatefulSet",
+                    "DaemonSet",
+                ]
+                .contains(&b.kind)
+                {
                     vec!["all".into()]
                 } else {
                     Vec::new()
@@ -150,7 +287,9 @@ impl Catalog {
         for (key, obj) in &state.objects {
             if key.group == "apiextensions.k8s.io" && key.kind == "CustomResourceDefinition" {
                 for def in from_crd(obj) {
-                    let clash = defs.iter().any(|d| d.group == def.group && d.version == def.version && d.plural == def.plural);
+                    let clash = defs.iter().any(|d| {
+                        d.group == def.group && d.version == def.version && d.plural == def.plural
+                    });
                     if !clash {
                         defs.push(def);
                     }
@@ -168,8 +307,14 @@ impl Catalog {
     }
 
     /// Resources of one group/version.
-    pub fn in_group_version<'a>(&'a self, group: &'a str, version: &'a str) -> impl Iterator<Item = &'a ResourceDef> + 'a {
-        self.defs.iter().filter(move |d| d.group == group && d.version == version)
+    pub fn in_group_version<'a>(
+        &'a self,
+        group: &'a str,
+        version: &'a str,
+    ) -> impl Iterator<Item = &'a ResourceDef> + 'a {
+        self.defs
+            .iter()
+            .filter(move |d| d.group == group && d.version == version)
     }
 
     /// Non-core groups in discovery order, each with its versions (preferred first).
@@ -188,7 +333,8 @@ impl Catalog {
         crd_groups.dedup();
         out.extend(crd_groups.into_iter().map(|g| (g, Vec::new())));
         for (group, versions) in &mut out {
-            let mut defs: Vec<&ResourceDef> = self.defs.iter().filter(|d| &d.group == group).collect();
+            let mut defs: Vec<&ResourceDef> =
+                self.defs.iter().filter(|d| &d.group == group).collect();
             defs.sort_by_key(|d| !d.preferred);
             for d in defs {
                 if !versions.contains(&d.version) {

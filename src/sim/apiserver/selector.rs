@@ -58,30 +58,57 @@ fn split_top(s: &str) -> Vec<&str> {
 
 fn set_values(rest: &str) -> Option<Vec<String>> {
     let inner = rest.trim().strip_prefix('(')?.strip_suffix(')')?;
-    Some(inner.split(',').map(|v| v.trim().to_string()).filter(|v| !v.is_empty()).collect())
+    Some(
+        inner
+            .split(',')
+            .map(|v| v.trim().to_string())
+            .filter(|v| !v.is_empty())
+            .collect(),
+    )
 }
 
 fn parse_requirement(part: &str, allow_sets: bool) -> Result<Requirement, String> {
     let part = part.trim();
     if let Some((k, v)) = part.split_once("!=") {
-        return Ok(Requirement { key: k.trim().into(), op: Op::NotEq(v.trim().into()) });
+        return Ok(Requirement {
+            key: k.trim().into(),
+            op: Op::NotEq(v.trim().into()),
+        });
     }
     if let Some((k, v)) = part.split_once("==").or_else(|| part.split_once('=')) {
-        return Ok(Requirement { key: k.trim().into(), op: Op::Eq(v.trim().into()) });
+        return Ok(Requirement {
+            key: k.trim().into(),
+            op: Op::Eq(v.trim().into()),
+        });
     }
     if allow_sets {
         for (word, negate) in [(" notin ", true), (" in ", false)] {
             if let Some((k, rest)) = part.split_once(word) {
-                let values = set_values(rest).ok_or_else(|| format!("`{part}`: expected `({{values}})` after `{}`", word.trim()))?;
-                let op = if negate { Op::NotIn(values) } else { Op::In(values) };
-                return Ok(Requirement { key: k.trim().into(), op });
+                let values = set_values(rest).ok_or_else(|| {
+                    format!("`{part}`: expected `({{values}})` after `{}`", word.trim())
+                })?;
+                let op = if negate {
+                    Op::NotIn(values)
+                } else {
+                    Op::In(values)
+                };
+                return Ok(Requirement {
+                    key: k.trim().into(),
+                    op,
+                });
             }
         }
         if let Some(k) = part.strip_prefix('!') {
-            return Ok(Requirement { key: k.trim().into(), op: Op::NotExists });
+            return Ok(Requirement {
+                key: k.trim().into(),
+                op: Op::NotExists,
+            });
         }
         if !part.is_empty() && !part.contains([' ', '(', ')']) {
-            return Ok(Requirement { key: part.into(), op: Op::Exists });
+            return Ok(Requirement {
+                key: part.into(),
+                op: Op::Exists,
+            });
         }
     }
     Err(format!("`{part}` is not a valid requirement"))
@@ -95,9 +122,17 @@ fn parse(param: &'static str, selector: &str, allow_sets: bool) -> Result<Select
         .into_iter()
         .map(|p| parse_requirement(p, allow_sets))
         .collect::<Result<Vec<_>, _>>()
-        .map_err(|reason| SelectorError { param, selector: selector.to_string(), reason })?;
+        .map_err(|reason| SelectorError {
+            param,
+            selector: selector.to_string(),
+            reason,
+        })?;
     if let Some(r) = reqs.iter().find(|r| r.key.is_empty()) {
-        return Err(SelectorError { param, selector: selector.to_string(), reason: format!("empty key in {r:?}") });
+        return Err(SelectorError {
+            param,
+            selector: selector.to_string(),
+            reason: format!("empty key in {r:?}"),
+        });
     }
     Ok(Selector { reqs })
 }
@@ -165,7 +200,10 @@ impl Filter {
     /// Whether an object passes the namespace scope and both selectors.
     pub fn matches(&self, obj: &Value) -> bool {
         let ns_ok = self.namespace.as_deref().is_none_or(|ns| {
-            obj.get("metadata").and_then(|m| m.get("namespace")).and_then(Value::as_str) == Some(ns)
+            obj.get("metadata")
+                .and_then(|m| m.get("namespace"))
+                .and_then(Value::as_str)
+                == Some(ns)
         });
         ns_ok && self.labels.matches_labels(obj) && self.fields.matches_fields(obj)
     }
@@ -192,7 +230,8 @@ mod tests {
 
     #[test]
     fn field_selectors() -> Result<(), SelectorError> {
-        let obj = json!({"metadata": {"name": "a", "namespace": "ns"}, "status": {"phase": "Running"}});
+        let obj =
+            json!({"metadata": {"name": "a", "namespace": "ns"}, "status": {"phase": "Running"}});
         assert!(Selector::fields("metadata.name=a,metadata.namespace=ns")?.matches_fields(&obj));
         assert!(Selector::fields("status.phase!=Failed")?.matches_fields(&obj));
         assert!(!Selector::fields("metadata.name=b")?.matches_fields(&obj));

@@ -29,7 +29,8 @@ pub(crate) fn json_response_typed(code: u16, body: &Value, content_type: &str) -
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut resp = Response::new(Body::from(body.to_string()));
     *resp.status_mut() = status;
-    let ct = HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/json"));
+    let ct =
+        HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/json"));
     resp.headers_mut().insert(header::CONTENT_TYPE, ct);
     resp
 }
@@ -41,7 +42,12 @@ pub(crate) fn status_response(code: u16, reason: &str, message: &str, details: V
 
 /// 404 for a path that maps to no resource.
 pub(crate) fn not_found_path() -> Response {
-    status_response(404, "NotFound", "the server could not find the requested resource", json!({}))
+    status_response(
+        404,
+        "NotFound",
+        "the server could not find the requested resource",
+        json!({}),
+    )
 }
 
 /// 404 for a missing object: `pods "x" not found`.

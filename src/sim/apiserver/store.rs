@@ -17,7 +17,9 @@ const CHANNEL_CAPACITY: usize = 4_096;
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum StoreError {
     /// The object lacks a required string field.
-    #[error("object {index} given to the simulated API server has no string field `{field}`: {snippet}")]
+    #[error(
+        "object {index} given to the simulated API server has no string field `{field}`: {snippet}"
+    )]
     MissingField {
         /// Position of the object in the input (0 for `apply`).
         index: usize,
@@ -166,7 +168,10 @@ impl ObjectStore {
                         (Some(v), _) => v,
                         (None, "uid") => {
                             st.uid_counter += 1;
-                            Value::String(format!("5a1e0000-0000-4000-8000-{:012x}", st.uid_counter))
+                            Value::String(format!(
+                                "5a1e0000-0000-4000-8000-{:012x}",
+                                st.uid_counter
+                            ))
                         }
                         (None, _) => Value::String(now_rfc3339()),
                     };
@@ -181,13 +186,28 @@ impl ObjectStore {
         } else {
             EventKind::Added
         };
-        self.record(&mut st, StoreEvent { rv, kind, key, object, prev });
+        self.record(
+            &mut st,
+            StoreEvent {
+                rv,
+                kind,
+                key,
+                object,
+                prev,
+            },
+        );
         Ok(())
     }
 
     /// Delete an object; emits DELETED (carrying the deletion's
     /// resourceVersion). Returns whether the object existed.
-    pub fn delete(&self, api_version: &str, kind: &str, namespace: Option<&str>, name: &str) -> bool {
+    pub fn delete(
+        &self,
+        api_version: &str,
+        kind: &str,
+        namespace: Option<&str>,
+        name: &str,
+    ) -> bool {
         let key = ObjKey {
             group: group_of(api_version).to_string(),
             kind: kind.to_string(),
@@ -243,6 +263,10 @@ impl ObjectStore {
 
     /// A copy of every stored object, in key order.
     pub fn objects(&self) -> Vec<Value> {
-        self.lock().objects.values().map(|o| (**o).clone()).collect()
+        self.lock()
+            .objects
+            .values()
+            .map(|o| (**o).clone())
+            .collect()
     }
 }

@@ -35,12 +35,16 @@ fn line(kind: &str, object: &Value) -> Bytes {
 
 fn bookmark(def: &ResourceDef, rv: u64, initial_end: bool) -> Bytes {
     let mut meta = json!({"resourceVersion": rv.to_string(), "creationTimestamp": null});
-    if initial_end {
-        if let Some(m) = meta.as_object_mut() {
-            m.insert("annotations".into(), json!({"k8s.io/initial-events-end": "true"}));
-        }
+    if initial_end && let Some(m) = meta.as_object_mut() {
+        m.insert(
+            "annotations".into(),
+            json!({"k8s.io/initial-events-end": "true"}),
+        );
     }
-    line("BOOKMARK", &json!({"kind": def.kind, "apiVersion": def.api_version(), "metadata": meta}))
+    line(
+        "BOOKMARK",
+        &json!({"kind": def.kind, "apiVersion": def.api_version(), "metadata": meta}),
+    )
 }
 
 /// The event a watcher of `def` filtered by `filter` sees for a store change, if any.
@@ -72,14 +76,20 @@ pub(crate) fn watch(env: WatchEnv, def: ResourceDef, filter: Filter, q: &Query) 
         "" | "0" => None,
         s => match s.parse() {
             Ok(n) => Some(n),
-            Err(_) => return status::bad_request(&format!("invalid resourceVersion {s:?}: not a number")),
+            Err(_) => {
+                return status::bad_request(&format!(
+                    "invalid resourceVersion {s:?}: not a number"
+                ));
+            }
         },
     };
     let timeout = match q.get("timeoutSeconds").filter(|t| !t.is_empty()) {
         None => env.max_timeout,
         Some(t) => match t.parse::<u64>() {
             Ok(secs) => Duration::from_secs(secs).min(env.max_timeout),
-            Err(_) => return status::bad_request(&format!("invalid timeoutSeconds {t:?}: not a number")),
+            Err(_) => {
+                return status::bad_request(&format!("invalid timeoutSeconds {t:?}: not a number"));
+            }
         },
     };
     let bookmarks = q.flag("allowWatchBookmarks");
@@ -111,7 +121,9 @@ pub(crate) fn watch(env: WatchEnv, def: ResourceDef, filter: Filter, q: &Query) 
                 initial.extend(
                     st.objects
                         .iter()
-                        .filter(|(k, o)| k.group == def.group && k.kind == def.kind && filter.matches(o))
+                        .filter(|(k, o)| {
+                            k.group == def.group && k.kind == def.kind && filter.matches(o)
+                        })
                         .map(|(_, o)| line("ADDED", &served_as(o, &def))),
                 );
                 if send_initial {
@@ -166,7 +178,9 @@ pub(crate) fn watch(env: WatchEnv, def: ResourceDef, filter: Filter, q: &Query) 
         rx.recv().await.map(|b| (Ok::<Bytes, Infallible>(b), rx))
     });
     let mut resp = Response::new(Body::from_stream(stream));
-    resp.headers_mut()
-        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    resp.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     resp
 }
