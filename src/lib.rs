@@ -10,3 +10,4 @@ pub mod collect;
 pub mod mesh;
 pub mod model;
 pub mod output;
+pub mod sim;

@@ -1,0 +1,3 @@
+//! Simulated infrastructure for `meshscope demo` and tests.
+
+pub mod apiserver;
