@@ -7,3 +7,4 @@
 pub mod collect;
 pub mod mesh;
 pub mod model;
+pub mod sim;

@@ -1,0 +1,1 @@
+//! Bundle writer (being written).

@@ -1,0 +1,1 @@
+//! Kubernetes objects of the simulated cluster (being written).
