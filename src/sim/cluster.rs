@@ -1,1 +1,0 @@
-//! Kubernetes objects of the simulated cluster (being written).
