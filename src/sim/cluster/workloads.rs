@@ -68,7 +68,9 @@ fn init_container(mesh: MeshKind) -> Value {
 }
 
 /// Pod labels and annotations once the mesh's injector has run.
-fn injected(s: &Scenario, w: &Workload) -> (Vec<(String, String)>, Vec<(String, String)>) {
+type Pairs = Vec<(String, String)>;
+
+fn injected(s: &Scenario, w: &Workload) -> (Pairs, Pairs) {
     let mut labels = w.labels.clone();
     let mut ann = w.annotations.clone();
     if !w.meshed {
