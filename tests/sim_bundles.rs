@@ -1,7 +1,6 @@
 //! The committed fixture bundles are exactly what the simulator writes.
 //! Regenerate them with `MESHSCOPE_UPDATE_FIXTURES=1 cargo test --test sim_bundles`.
 
-
 #![allow(clippy::unwrap_used)]
 use std::collections::BTreeMap;
 use std::fs;

@@ -203,6 +203,77 @@ const CLUSTER_GAUGES: &[&str] = &[
 
 const CLUSTER_HISTOGRAMS: &[&str] = &["upstream_cx_connect_ms", "upstream_cx_length_ms"];
 
+/// Per-listener counters (`envoy_listener_<stat>{listener_address="..."}`).
+const LISTENER_COUNTERS: &[&str] = &[
+    "downstream_cx_destroy",
+    "downstream_cx_overflow",
+    "downstream_cx_overload_reject",
+    "downstream_cx_total",
+    "downstream_cx_transport_socket_connect_timeout",
+    "downstream_global_cx_overflow",
+    "downstream_listener_filter_error",
+    "downstream_listener_filter_remote_close",
+    "downstream_pre_cx_timeout",
+    "extension_config_missing",
+    "http.inbound_0.0.0.0_15006.downstream_rq_completed",
+    "no_filter_chain_match",
+    "server_ssl_socket_factory.downstream_context_secrets_not_ready",
+    "server_ssl_socket_factory.ssl_context_update_by_sds",
+    "worker_0_downstream_cx_total",
+    "worker_1_downstream_cx_total",
+];
+
+const LISTENERS: &[&str] = &[
+    "0.0.0.0_15001",
+    "0.0.0.0_15006",
+    "0.0.0.0_15021",
+    "0.0.0.0_15090",
+    "virtualInbound",
+    "virtualOutbound",
+];
+
+/// HTTP connection manager counters (`envoy_http_<stat>{http_conn_manager_prefix="..."}`).
+const HTTP_COUNTERS: &[&str] = &[
+    "downstream_cx_delayed_close_timeout",
+    "downstream_cx_destroy",
+    "downstream_cx_destroy_local",
+    "downstream_cx_destroy_remote",
+    "downstream_cx_http1_total",
+    "downstream_cx_http2_total",
+    "downstream_cx_idle_timeout",
+    "downstream_cx_protocol_error",
+    "downstream_cx_rx_bytes_total",
+    "downstream_cx_total",
+    "downstream_cx_tx_bytes_total",
+    "downstream_rq_completed",
+    "downstream_rq_http1_total",
+    "downstream_rq_http2_total",
+    "downstream_rq_idle_timeout",
+    "downstream_rq_non_relative_path",
+    "downstream_rq_overload_close",
+    "downstream_rq_response_before_rq_complete",
+    "downstream_rq_rx_reset",
+    "downstream_rq_timeout",
+    "downstream_rq_too_large",
+    "downstream_rq_total",
+    "downstream_rq_tx_reset",
+    "downstream_rq_ws_on_non_ws_route",
+    "no_cluster",
+    "no_route",
+    "rq_direct_response",
+    "rq_redirect",
+    "rq_reset_after_downstream_response_started",
+    "rq_total",
+];
+
+const HTTP_PREFIXES: &[&str] = &[
+    "admin",
+    "agent",
+    "inbound_0.0.0.0_15006",
+    "outbound_0.0.0.0_15001",
+    "stats",
+];
+
 /// Clusters every sidecar has besides the ones its traffic uses.
 const STATIC_CLUSTERS: &[&str] = &[
     "BlackHoleCluster",
@@ -297,6 +368,30 @@ impl NoiseCtx {
                     "envoy_cluster_upstream_rq_xx{{response_code_class=\"2xx\",cluster_name=\"{c}\"}} {}",
                     self.counter(999, j)
                 );
+            }
+        }
+        if self.level == Noise::Realistic {
+            let blocks: [(&str, &str, &[&str], &[&str]); 2] = [
+                (
+                    "http",
+                    "http_conn_manager_prefix",
+                    HTTP_COUNTERS,
+                    HTTP_PREFIXES,
+                ),
+                ("listener", "listener_address", LISTENER_COUNTERS, LISTENERS),
+            ];
+            for (bi, (family, label, stats, values)) in blocks.iter().enumerate() {
+                for (i, name) in stats.iter().enumerate() {
+                    let name = name.replace('.', "_");
+                    let _ = writeln!(out, "# TYPE envoy_{family}_{name} counter");
+                    for (j, v) in values.iter().enumerate() {
+                        let _ = writeln!(
+                            out,
+                            "envoy_{family}_{name}{{{label}=\"{v}\"}} {}",
+                            self.counter(5000 + bi * 100 + i, j)
+                        );
+                    }
+                }
             }
         }
         let base = if self.level == Noise::Realistic {
