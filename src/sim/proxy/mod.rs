@@ -1,0 +1,48 @@
+//! What each pod's sidecar proxy serves on its metrics port at a given moment:
+//! Envoy's `:15090/stats/prometheus` for Istio, linkerd2-proxy's
+//! `:4191/metrics` for Linkerd.
+
+pub mod envoy_noise;
+pub mod istio;
+pub mod linkerd;
+
+use super::scenario::{MeshKind, Pod, Scenario};
+
+/// How much unrelated proxy telemetry to emit around the mesh metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Noise {
+    /// Only the mesh metrics (istio_* / request_total ...).
+    None,
+    /// A few dozen lines of proxy self-metrics: small test bundles.
+    Low,
+    /// What a real proxy serves: Envoy server/cluster/listener stats (the
+    /// majority of the lines), or linkerd2-proxy's control/stack/process families.
+    Realistic,
+}
+
+/// The metrics text `pod`'s proxy would serve at `t_ms` (ms since the scenario
+/// epoch), with realistic noise. Empty for a pod without a proxy.
+pub fn render_metrics(scenario: &Scenario, pod: &Pod, t_ms: u64) -> String {
+    render_metrics_with(scenario, pod, t_ms, Noise::Realistic)
+}
+
+/// [`render_metrics`] with an explicit amount of noise.
+pub fn render_metrics_with(scenario: &Scenario, pod: &Pod, t_ms: u64, noise: Noise) -> String {
+    if !scenario.workloads[pod.workload].meshed {
+        return String::new();
+    }
+    match scenario.mesh {
+        MeshKind::Istio => istio::render(scenario, pod, t_ms, noise),
+        MeshKind::Linkerd => linkerd::render(scenario, pod, t_ms, noise),
+    }
+}
+
+/// Format a bucket bound the way Prometheus clients do (`0.5`, `10`, `1e+06` is
+/// avoided: Envoy prints plain integers).
+pub(crate) fn fmt_bound(b: f64) -> String {
+    if b.fract() == 0.0 {
+        format!("{}", b as u64)
+    } else {
+        format!("{b}")
+    }
+}
