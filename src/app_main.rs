@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{Cli, ClusterArgs, Command, SnapshotArgs};
+use crate::cli::{Cli, ClusterArgs, Command, DemoArgs, OutputFormat, SimMesh, SnapshotArgs};
 use crate::collect::bundle::read_bundle;
 use crate::collect::kube::{ConnectError, KubeOptions};
 use crate::collect::live::ScrapeOptions;
@@ -63,6 +63,7 @@ pub fn main_with_args(args: Vec<std::ffi::OsString>) -> ExitCode {
 fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         Command::Snapshot(args) => snapshot(args),
+        Command::Demo(args) => demo(args),
         Command::Completions { shell } => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "meshscope", &mut std::io::stdout());
@@ -145,4 +146,64 @@ fn snapshot(args: SnapshotArgs) -> Result<u8, Failure> {
     out.write_all(text.as_bytes())
         .map_err(|e| Failure::Internal(format!("cannot write to stdout: {e}")))?;
     Ok(0)
+}
+
+/// The simulated scenario a demo runs.
+pub fn demo_scenario(args: &DemoArgs) -> Result<crate::sim::scenario::Scenario, Failure> {
+    let mut scenario = crate::sim::scenario::load(&args.scenario)
+        .map_err(|e| Failure::BadInput(format!("--scenario: {e}")))?;
+    if let Some(m) = args.mesh {
+        scenario.mesh = match m {
+            SimMesh::Istio => crate::sim::scenario::MeshKind::Istio,
+            SimMesh::Linkerd => crate::sim::scenario::MeshKind::Linkerd,
+        };
+    }
+    Ok(scenario)
+}
+
+fn demo(args: DemoArgs) -> Result<u8, Failure> {
+    use crate::sim::apiserver::ApiServerConfig;
+    use crate::sim::demo::Demo;
+    let scenario = demo_scenario(&args)?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let demo = Demo::start(scenario, args.kubeconfig_out.as_deref(), ApiServerConfig::default())
+            .await
+            .map_err(|e| Failure::Internal(format!("cannot start the simulated cluster: {e}")))?;
+        if args.serve_only {
+            eprintln!(
+                "meshscope demo: scenario '{}' served at {}\nkubeconfig: {}\ntry: kubectl --kubeconfig {} get pods -A\nCtrl-C stops it.",
+                demo.scenario.name,
+                demo.url(),
+                demo.kubeconfig.display(),
+                demo.kubeconfig.display()
+            );
+            let _ = tokio::signal::ctrl_c().await;
+            demo.shutdown().await;
+            return Ok(0);
+        }
+        let opts = LiveOptions {
+            kube: KubeOptions {
+                kubeconfig: Some(demo.kubeconfig.clone()),
+                all_namespaces: true,
+                ..KubeOptions::default()
+            },
+            window: args.interval,
+            scrape: ScrapeOptions::default(),
+            progress: args.headless,
+        };
+        let result = tokio::select! {
+            r = live_snapshot(&opts) => r.map_err(Failure::from),
+            _ = tokio::signal::ctrl_c() => Err(Failure::Internal("interrupted".into())),
+        };
+        demo.shutdown().await;
+        let snap = result?;
+        let format = if args.headless { args.output } else { OutputFormat::Text };
+        let text = crate::output::render(&snap, format).map_err(|e| Failure::Internal(e.to_string()))?;
+        std::io::stdout()
+            .lock()
+            .write_all(text.as_bytes())
+            .map_err(|e| Failure::Internal(format!("cannot write to stdout: {e}")))?;
+        Ok(0)
+    })
 }

@@ -21,6 +21,8 @@ pub struct Cli {
 pub enum Command {
     /// One collection, printed as a snapshot (JSON by default).
     Snapshot(SnapshotArgs),
+    /// The embedded simulated mesh: no cluster needed.
+    Demo(DemoArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -33,6 +35,40 @@ pub enum OutputFormat {
     Json,
     Yaml,
     Dot,
+    /// Plain-text tables of workloads and edges.
+    Text,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum SimMesh {
+    Istio,
+    Linkerd,
+}
+
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// bookinfo, emojivoto, boutique or scale:N
+    #[arg(long, default_value = "bookinfo", value_name = "NAME")]
+    pub scenario: String,
+    /// Render the scenario's proxies as this mesh (default: the scenario's own).
+    #[arg(long, value_enum)]
+    pub mesh: Option<SimMesh>,
+    /// One collection over the simulated mesh; the snapshot on stdout.
+    #[arg(long)]
+    pub headless: bool,
+    /// Time between the two scrape rounds of a headless run.
+    #[arg(long, default_value = "1s", value_name = "DURATION", value_parser = parse_duration)]
+    pub interval: std::time::Duration,
+    /// Only run the simulated cluster until interrupted (with --kubeconfig-out).
+    #[arg(long, requires = "kubeconfig_out")]
+    pub serve_only: bool,
+    /// Where to write a kubeconfig for the simulated cluster (kubectl and
+    /// `meshscope --kubeconfig FILE` can use it).
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig_out: Option<PathBuf>,
+    /// Output format of a headless run.
+    #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Json)]
+    pub output: OutputFormat,
 }
 
 /// Flags of every command that reads a cluster.

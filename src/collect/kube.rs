@@ -216,6 +216,10 @@ pub async fn connect(opts: &KubeOptions) -> Result<Connected, ConnectError> {
         (config, context, scope)
     };
     config.connect_timeout = Some(timeout);
+    // kube retries 503/504/429 up to 15 times by default; a dead pod behind
+    // the pod proxy answers 503, and every collector here already bounds and
+    // reports its own failures, so fail fast instead.
+    config.default_retry = false;
     config.read_timeout = Some(timeout.max(Duration::from_secs(30)));
     let server = config.cluster_url.to_string();
     let client = kube::Client::try_from(config).map_err(|e| ConnectError::Unreachable {

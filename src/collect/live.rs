@@ -152,6 +152,8 @@ pub async fn list_objects(client: &Client, scope: &Scope) -> (ObjectSet, Vec<Sou
     for (plural, res) in results {
         match res {
             Ok(items) => items.into_iter().for_each(|v| set.add(v)),
+            // Not served by this cluster (an API group disabled): nothing to read.
+            Err(kube::Error::Api(s)) if s.code == 404 => {}
             Err(e) => {
                 failed += 1;
                 sources.push(list_failure(plural, scope, &e));
