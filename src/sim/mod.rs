@@ -1,3 +1,1 @@
-//! Simulated infrastructure for `meshscope demo` and tests.
-
 pub mod apiserver;
