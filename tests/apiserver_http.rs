@@ -6,7 +6,7 @@ mod apiserver_common;
 use std::time::{Duration, Instant};
 
 use apiserver_common::{TEST_BOUND, install_crypto, pod, start};
-use meshscope::sim::apiserver::ApiServerConfig;
+use meshscope::sim::apiserver::{ApiServerConfig, ForbiddenRule};
 use serde_json::Value;
 
 type TestResult = Result<(), Box<dyn std::error::Error>>;
@@ -231,6 +231,96 @@ async fn pagination_and_table_requests() -> TestResult {
         let list: Value = resp.json().await?;
         assert_eq!(list["kind"], "PodList");
         assert_eq!(list["items"][0]["apiVersion"], "v1");
+        server.shutdown().await;
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn pod_proxy_faults() -> TestResult {
+    tokio::time::timeout(TEST_BOUND, async {
+        let config = ApiServerConfig {
+            proxy_hang: Duration::from_millis(500),
+            ..ApiServerConfig::default()
+        };
+        let server = start(config).await?;
+        let c = http()?;
+        let base = format!(
+            "{}/api/v1/namespaces/bookinfo/pods/reviews-v1-5d4c-x7k2p:15090/proxy",
+            server.url()
+        );
+
+        let resp = c.get(format!("{base}/garbage")).send().await?;
+        assert_eq!(resp.status().as_u16(), 200);
+        assert_eq!(
+            resp.bytes().await?.as_ref(),
+            [0xff, 0xfe, b'{', 0x00, b'\n']
+        );
+
+        let resp = c.get(format!("{base}/truncated")).send().await?;
+        assert_eq!(resp.status().as_u16(), 200);
+        assert!(
+            resp.bytes().await.is_err(),
+            "a truncated body must fail to read"
+        );
+
+        let resp = c.get(format!("{base}/missing")).send().await?;
+        assert_eq!(resp.status().as_u16(), 404);
+        assert_eq!(resp.text().await?, "404 page not found\n");
+
+        // Hangs until proxy_hang, then 504 like the real request-timeout filter.
+        let started = Instant::now();
+        let (code, status) = get_json(&c, format!("{base}/hang")).await?;
+        assert!(
+            started.elapsed() >= Duration::from_millis(450),
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!((code, status["reason"].as_str()), (504, Some("Timeout")));
+
+        // Pod in another namespace than asked: 404.
+        let (code, _) = get_json(
+            &c,
+            format!(
+                "{}/api/v1/namespaces/istio-system/pods/reviews-v1-5d4c-x7k2p:15090/proxy/x",
+                server.url()
+            ),
+        )
+        .await?;
+        assert_eq!(code, 404);
+        let proxied: Vec<String> = server
+            .request_log()
+            .iter()
+            .filter(|r| r.path.contains("/proxy/"))
+            .map(|r| r.path.clone())
+            .collect();
+        assert_eq!(proxied.len(), 5);
+        server.shutdown().await;
+        Ok(())
+    })
+    .await?
+}
+
+#[tokio::test]
+async fn forbidden_pod_proxy_subresource() -> TestResult {
+    tokio::time::timeout(TEST_BOUND, async {
+        let config = ApiServerConfig {
+            forbidden: vec![ForbiddenRule::resource("pods/proxy")],
+            ..ApiServerConfig::default()
+        };
+        let server = start(config).await?;
+        let c = http()?;
+        let url = format!("{}/api/v1/namespaces/bookinfo/pods/reviews-v1-5d4c-x7k2p:15090/proxy/stats/prometheus", server.url());
+        let (code, status) = get_json(&c, url).await?;
+        assert_eq!(code, 403);
+        assert_eq!(
+            status["message"],
+            "pods \"reviews-v1-5d4c-x7k2p:15090\" is forbidden: User \"system:serviceaccount:meshscope:meshscope\" cannot get resource \"pods/proxy\" in API group \"\" in the namespace \"bookinfo\""
+        );
+        // Reading pods is still allowed.
+        let (code, _) = get_json(&c, format!("{}/api/v1/pods", server.url())).await?;
+        assert_eq!(code, 200);
         server.shutdown().await;
         Ok(())
     })

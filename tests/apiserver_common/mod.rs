@@ -87,6 +87,11 @@ impl PodProxy for FakePods {
     fn get(&self, namespace: &str, pod: &str, port: u16, path: &str) -> PodProxyResponse {
         match path {
             "hang" => PodProxyResponse::Timeout,
+            "garbage" => PodProxyResponse::Garbage(vec![0xff, 0xfe, b'{', 0x00, b'\n'].into()),
+            "truncated" => PodProxyResponse::Truncated {
+                content_type: "text/plain; version=0.0.4".into(),
+                body: format!("{METRICS_LINE}\n{METRICS_LINE}\n").into(),
+            },
             "missing" => PodProxyResponse::Status(404, "404 page not found\n".into()),
             "down" => PodProxyResponse::Unreachable("dial tcp 10.0.0.7:15090: connect: connection refused".into()),
             _ => PodProxyResponse::Ok {

@@ -32,6 +32,9 @@ pub use proxy::{PodProxy, PodProxyResponse};
 pub use selector::{Selector, SelectorError};
 pub use store::{ObjectStore, StoreError};
 
+/// Most requests kept in the log; the oldest tenth is dropped beyond that.
+const REQUEST_LOG_LIMIT: usize = 100_000;
+
 /// State shared by every request handler.
 pub(crate) struct Ctx {
     store: ObjectStore,
@@ -45,10 +48,11 @@ pub(crate) struct Ctx {
 
 impl Ctx {
     fn log(&self, entry: LoggedRequest) {
-        self.log
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .push(entry);
+        let mut log = self.log.lock().unwrap_or_else(|e| e.into_inner());
+        if log.len() >= REQUEST_LOG_LIMIT {
+            log.drain(..REQUEST_LOG_LIMIT / 10);
+        }
+        log.push(entry);
     }
 
     fn watch_token(&self) -> CancellationToken {
@@ -110,7 +114,8 @@ impl ApiServer {
         &self.ctx.store
     }
 
-    /// Every request received so far, in arrival order.
+    /// Every request received so far, in arrival order (the most recent
+    /// 100 000 in a long-running demo).
     pub fn request_log(&self) -> Vec<LoggedRequest> {
         self.ctx
             .log

@@ -171,19 +171,23 @@ pub(crate) async fn serve(
             )
         }
         PodProxyResponse::Truncated { content_type, body } => {
+            // Send the first half, let it reach the client, then fail the body
+            // so the connection is cut mid-response.
             let half = body.slice(..body.len() / 2);
-            let chunks: Vec<Result<Bytes, std::io::Error>> = vec![
-                Ok(half),
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "simulated pod connection reset",
-                )),
-            ];
-            with_body(
-                200,
-                &content_type,
-                Body::from_stream(futures::stream::iter(chunks)),
-            )
+            let stream = futures::stream::unfold(Some(Some(half)), |state| async move {
+                match state? {
+                    Some(chunk) => Some((Ok(chunk), Some(None))),
+                    None => {
+                        tokio::time::sleep(Duration::from_millis(50)).await;
+                        let cut = std::io::Error::new(
+                            std::io::ErrorKind::ConnectionReset,
+                            "simulated pod connection reset",
+                        );
+                        Some((Err::<Bytes, _>(cut), None))
+                    }
+                }
+            });
+            with_body(200, &content_type, Body::from_stream(stream))
         }
     }
 }
