@@ -64,25 +64,46 @@ pub(crate) fn token_end(line: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// A byte allowed in a legacy (unquoted) metric name: `[a-zA-Z0-9_:]`.
-#[inline]
-pub(crate) fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b':'
-}
-
-/// A byte allowed in a legacy (unquoted) label name: `[a-zA-Z0-9_]`.
-#[inline]
-pub(crate) fn is_label_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
-/// End of the run of name bytes starting at `i`.
-#[inline]
-pub(crate) fn name_end(line: &[u8], mut i: usize, ok: fn(u8) -> bool) -> usize {
-    while i < line.len() && ok(line[i]) {
-        i += 1;
+/// Byte classes: bit 0 = legacy metric-name byte `[a-zA-Z0-9_:]`, bit 1 =
+/// legacy label-name byte `[a-zA-Z0-9_]`.
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            t[b] = 0b11;
+        } else if c == b':' {
+            t[b] = 0b01;
+        }
+        b += 1;
     }
-    i
+    t
+};
+
+/// End of the run of legacy metric-name bytes `[a-zA-Z0-9_:]` from `i`.
+#[inline]
+pub(crate) fn metric_name_end(line: &[u8], i: usize) -> usize {
+    class_run_end(line, i, 0b01)
+}
+
+/// End of the run of legacy label-name bytes `[a-zA-Z0-9_]` from `i`.
+#[inline]
+pub(crate) fn label_name_end(line: &[u8], i: usize) -> usize {
+    class_run_end(line, i, 0b10)
+}
+
+#[inline(always)]
+fn class_run_end(line: &[u8], i: usize, bit: u8) -> usize {
+    match line.get(i..) {
+        Some(rest) => {
+            i + rest
+                .iter()
+                .position(|&b| CLASS[usize::from(b)] & bit == 0)
+                .unwrap_or(rest.len())
+        }
+        None => i,
+    }
 }
 
 /// Reads a quoted string whose opening `"` is at `open`. Returns the
