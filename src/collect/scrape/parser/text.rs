@@ -106,6 +106,51 @@ fn class_run_end(line: &[u8], i: usize, bit: u8) -> usize {
     }
 }
 
+/// Whether every byte is a legacy label-name byte (branch-free over bytes).
+#[inline]
+pub(crate) fn all_label_bytes(name: &[u8]) -> bool {
+    name.iter()
+        .fold(0b10, |acc, &b| acc & CLASS[usize::from(b)])
+        != 0
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each zero byte of `v` (the lowest set bit is exact).
+#[inline(always)]
+fn zero_bytes(v: u64) -> u64 {
+    v.wrapping_sub(LO) & !v & HI
+}
+
+/// Words scanned 8 bytes at a time before handing over to `memchr`.
+const SWAR_WORDS: usize = 8;
+
+/// Position of the first `a` or `b` in `hay`: a word-at-a-time scan (no
+/// call overhead on the short label names and values that dominate) that
+/// falls back to `memchr2` past 64 bytes.
+#[inline]
+pub(crate) fn find2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
+    let (ra, rb) = (LO * u64::from(a), LO * u64::from(b));
+    let mut i = 0;
+    for word in hay.chunks_exact(8).take(SWAR_WORDS) {
+        let mut arr = [0u8; 8];
+        arr.copy_from_slice(word);
+        let w = u64::from_le_bytes(arr);
+        let m = zero_bytes(w ^ ra) | zero_bytes(w ^ rb);
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let rest = &hay[i..];
+    if rest.len() < 8 {
+        rest.iter().position(|&c| c == a || c == b).map(|p| i + p)
+    } else {
+        memchr::memchr2(a, b, rest).map(|p| i + p)
+    }
+}
+
 /// Reads a quoted string whose opening `"` is at `open`. Returns the
 /// unescaped content (borrowed when there is no escape) and the index just
 /// past the closing quote. `\\`, `\"` and `\n` are unescaped; a backslash
@@ -113,7 +158,7 @@ fn class_run_end(line: &[u8], i: usize, bit: u8) -> usize {
 pub(crate) fn quoted(line: &str, open: usize) -> Result<(Cow<'_, str>, usize), LineError> {
     let bytes = line.as_bytes();
     let start = open + 1;
-    let Some(rel) = memchr::memchr2(b'"', b'\\', bytes.get(start..).unwrap_or_default()) else {
+    let Some(rel) = find2(b'"', b'\\', bytes.get(start..).unwrap_or_default()) else {
         return Err(LineError::incomplete("unterminated quoted string"));
     };
     let mut pos = start + rel;
@@ -135,7 +180,7 @@ pub(crate) fn quoted(line: &str, open: usize) -> Result<(Cow<'_, str>, usize), L
                 // Keep the backslash; the next character is copied below.
                 out.push('\\');
                 pos += 1;
-                let Some(rel) = memchr::memchr2(b'"', b'\\', &bytes[pos + 1..]) else {
+                let Some(rel) = find2(b'"', b'\\', &bytes[pos + 1..]) else {
                     return Err(LineError::incomplete("unterminated quoted string"));
                 };
                 out.push_str(line.get(pos..pos + 1 + rel).unwrap_or_default());
@@ -147,7 +192,7 @@ pub(crate) fn quoted(line: &str, open: usize) -> Result<(Cow<'_, str>, usize), L
             }
         }
         pos += 2;
-        let Some(rel) = memchr::memchr2(b'"', b'\\', bytes.get(pos..).unwrap_or_default()) else {
+        let Some(rel) = find2(b'"', b'\\', bytes.get(pos..).unwrap_or_default()) else {
             return Err(LineError::incomplete("unterminated quoted string"));
         };
         out.push_str(line.get(pos..pos + rel).unwrap_or_default());
@@ -189,6 +234,27 @@ mod tests {
         assert!(quoted(r#""abc"#, 0).unwrap_err().incomplete);
         assert!(quoted(r#""abc\"#, 0).unwrap_err().incomplete);
         assert!(quoted(r#""abc\""#, 0).unwrap_err().incomplete);
+    }
+
+    #[test]
+    fn find2_matches_naive() {
+        let hay: Vec<u8> = (0..300u32)
+            .map(|i| match (i % 37, i % 53) {
+                (0, _) => b'"',
+                (_, 0) => b'=',
+                _ => b'x',
+            })
+            .collect();
+        for start in 0..hay.len() {
+            for len in 0..(hay.len() - start).min(90) {
+                let h = &hay[start..start + len];
+                let naive = h.iter().position(|&c| c == b'"' || c == b'=');
+                assert_eq!(find2(b'"', b'=', h), naive);
+            }
+        }
+        let long = [vec![b'x'; 200], vec![b'"']].concat();
+        assert_eq!(find2(b'"', b'\\', &long), Some(200));
+        assert_eq!(find2(b'"', b'\\', &long[..200]), None);
     }
 
     #[test]
