@@ -3,7 +3,8 @@
 
 use super::number::{parse_timestamp_ms, parse_value};
 use super::text::{
-    LineError, is_blank, is_label_byte, is_name_byte, name_end, quoted, skip_blanks, token_end,
+    LineError, all_label_bytes, find2, is_blank, label_name_end, metric_name_end, quoted,
+    skip_blanks, token_end,
 };
 use crate::collect::scrape::{FamilyFilter, Label};
 
@@ -44,7 +45,7 @@ fn family_name(line: &[u8]) -> Result<(&[u8], usize), LineError> {
         }
         return Ok((&line[open + 1..close], close + 1));
     }
-    let end = name_end(line, 0, is_name_byte);
+    let end = metric_name_end(line, 0);
     if end == 0 {
         return Err(LineError::malformed("expected a metric name"));
     }
@@ -184,7 +185,16 @@ fn parse_labels<'a>(
                 n
             }
             Some(_) => {
-                let end = name_end(bytes, i, is_label_byte);
+                // Fast path: the name runs to `=` (found word-at-a-time) and
+                // is all name bytes; otherwise scan precisely for the error.
+                let eq = find2(b'=', b'=', &bytes[i..]).map_or(bytes.len(), |p| i + p);
+                let mut end = eq;
+                while end > i && is_blank(bytes[end - 1]) {
+                    end -= 1;
+                }
+                if end == i || !all_label_bytes(&bytes[i..end]) {
+                    end = label_name_end(bytes, i);
+                }
                 if end == i {
                     return Err(LineError::malformed(format!(
                         "expected a label name, found `{}`",

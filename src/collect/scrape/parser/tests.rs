@@ -123,3 +123,32 @@ fn parse_reader_streams() {
     assert_eq!(n, 20_000);
     assert!(input.len() > READ_CHUNK * 2);
 }
+
+/// A reader that is interrupted once, yields a line, then fails.
+struct Flaky {
+    step: usize,
+}
+
+impl std::io::Read for Flaky {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        self.step += 1;
+        match self.step {
+            1 => Err(std::io::ErrorKind::Interrupted.into()),
+            2 => {
+                let line = b"a 1\n";
+                buf[..line.len()].copy_from_slice(line);
+                Ok(line.len())
+            }
+            _ => Err(std::io::Error::other("connection reset")),
+        }
+    }
+}
+
+#[test]
+fn parse_reader_retries_interrupts_and_reports_read_errors() {
+    let mut n = 0;
+    let mut sink = |_: &Sample<'_>| n += 1;
+    let err = parse_reader(Flaky { step: 0 }, &KeepAll, &mut sink).unwrap_err();
+    assert_eq!(err.to_string(), "connection reset");
+    assert_eq!(n, 1);
+}

@@ -64,25 +64,91 @@ pub(crate) fn token_end(line: &[u8], mut i: usize) -> usize {
     i
 }
 
-/// A byte allowed in a legacy (unquoted) metric name: `[a-zA-Z0-9_:]`.
-#[inline]
-pub(crate) fn is_name_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_' || b == b':'
-}
-
-/// A byte allowed in a legacy (unquoted) label name: `[a-zA-Z0-9_]`.
-#[inline]
-pub(crate) fn is_label_byte(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || b == b'_'
-}
-
-/// End of the run of name bytes starting at `i`.
-#[inline]
-pub(crate) fn name_end(line: &[u8], mut i: usize, ok: fn(u8) -> bool) -> usize {
-    while i < line.len() && ok(line[i]) {
-        i += 1;
+/// Byte classes: bit 0 = legacy metric-name byte `[a-zA-Z0-9_:]`, bit 1 =
+/// legacy label-name byte `[a-zA-Z0-9_]`.
+const CLASS: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        let c = b as u8;
+        if c.is_ascii_alphanumeric() || c == b'_' {
+            t[b] = 0b11;
+        } else if c == b':' {
+            t[b] = 0b01;
+        }
+        b += 1;
     }
-    i
+    t
+};
+
+/// End of the run of legacy metric-name bytes `[a-zA-Z0-9_:]` from `i`.
+#[inline]
+pub(crate) fn metric_name_end(line: &[u8], i: usize) -> usize {
+    class_run_end(line, i, 0b01)
+}
+
+/// End of the run of legacy label-name bytes `[a-zA-Z0-9_]` from `i`.
+#[inline]
+pub(crate) fn label_name_end(line: &[u8], i: usize) -> usize {
+    class_run_end(line, i, 0b10)
+}
+
+#[inline(always)]
+fn class_run_end(line: &[u8], i: usize, bit: u8) -> usize {
+    match line.get(i..) {
+        Some(rest) => {
+            i + rest
+                .iter()
+                .position(|&b| CLASS[usize::from(b)] & bit == 0)
+                .unwrap_or(rest.len())
+        }
+        None => i,
+    }
+}
+
+/// Whether every byte is a legacy label-name byte (branch-free over bytes).
+#[inline]
+pub(crate) fn all_label_bytes(name: &[u8]) -> bool {
+    name.iter()
+        .fold(0b10, |acc, &b| acc & CLASS[usize::from(b)])
+        != 0
+}
+
+const LO: u64 = 0x0101_0101_0101_0101;
+const HI: u64 = 0x8080_8080_8080_8080;
+
+/// High bit set in each zero byte of `v` (the lowest set bit is exact).
+#[inline(always)]
+fn zero_bytes(v: u64) -> u64 {
+    v.wrapping_sub(LO) & !v & HI
+}
+
+/// Words scanned 8 bytes at a time before handing over to `memchr`.
+const SWAR_WORDS: usize = 8;
+
+/// Position of the first `a` or `b` in `hay`: a word-at-a-time scan (no
+/// call overhead on the short label names and values that dominate) that
+/// falls back to `memchr2` past 64 bytes.
+#[inline]
+pub(crate) fn find2(a: u8, b: u8, hay: &[u8]) -> Option<usize> {
+    let (ra, rb) = (LO * u64::from(a), LO * u64::from(b));
+    let mut i = 0;
+    for word in hay.chunks_exact(8).take(SWAR_WORDS) {
+        let mut arr = [0u8; 8];
+        arr.copy_from_slice(word);
+        let w = u64::from_le_bytes(arr);
+        let m = zero_bytes(w ^ ra) | zero_bytes(w ^ rb);
+        if m != 0 {
+            return Some(i + (m.trailing_zeros() / 8) as usize);
+        }
+        i += 8;
+    }
+    let rest = &hay[i..];
+    if rest.len() < 8 {
+        rest.iter().position(|&c| c == a || c == b).map(|p| i + p)
+    } else {
+        memchr::memchr2(a, b, rest).map(|p| i + p)
+    }
 }
 
 /// Reads a quoted string whose opening `"` is at `open`. Returns the
@@ -92,7 +158,7 @@ pub(crate) fn name_end(line: &[u8], mut i: usize, ok: fn(u8) -> bool) -> usize {
 pub(crate) fn quoted(line: &str, open: usize) -> Result<(Cow<'_, str>, usize), LineError> {
     let bytes = line.as_bytes();
     let start = open + 1;
-    let Some(rel) = memchr::memchr2(b'"', b'\\', bytes.get(start..).unwrap_or_default()) else {
+    let Some(rel) = find2(b'"', b'\\', bytes.get(start..).unwrap_or_default()) else {
         return Err(LineError::incomplete("unterminated quoted string"));
     };
     let mut pos = start + rel;
@@ -114,7 +180,7 @@ pub(crate) fn quoted(line: &str, open: usize) -> Result<(Cow<'_, str>, usize), L
                 // Keep the backslash; the next character is copied below.
                 out.push('\\');
                 pos += 1;
-                let Some(rel) = memchr::memchr2(b'"', b'\\', &bytes[pos + 1..]) else {
+                let Some(rel) = find2(b'"', b'\\', &bytes[pos + 1..]) else {
                     return Err(LineError::incomplete("unterminated quoted string"));
                 };
                 out.push_str(line.get(pos..pos + 1 + rel).unwrap_or_default());
@@ -126,7 +192,7 @@ pub(crate) fn quoted(line: &str, open: usize) -> Result<(Cow<'_, str>, usize), L
             }
         }
         pos += 2;
-        let Some(rel) = memchr::memchr2(b'"', b'\\', bytes.get(pos..).unwrap_or_default()) else {
+        let Some(rel) = find2(b'"', b'\\', bytes.get(pos..).unwrap_or_default()) else {
             return Err(LineError::incomplete("unterminated quoted string"));
         };
         out.push_str(line.get(pos..pos + rel).unwrap_or_default());
@@ -168,6 +234,27 @@ mod tests {
         assert!(quoted(r#""abc"#, 0).unwrap_err().incomplete);
         assert!(quoted(r#""abc\"#, 0).unwrap_err().incomplete);
         assert!(quoted(r#""abc\""#, 0).unwrap_err().incomplete);
+    }
+
+    #[test]
+    fn find2_matches_naive() {
+        let hay: Vec<u8> = (0..300u32)
+            .map(|i| match (i % 37, i % 53) {
+                (0, _) => b'"',
+                (_, 0) => b'=',
+                _ => b'x',
+            })
+            .collect();
+        for start in 0..hay.len() {
+            for len in 0..(hay.len() - start).min(90) {
+                let h = &hay[start..start + len];
+                let naive = h.iter().position(|&c| c == b'"' || c == b'=');
+                assert_eq!(find2(b'"', b'=', h), naive);
+            }
+        }
+        let long = [vec![b'x'; 200], vec![b'"']].concat();
+        assert_eq!(find2(b'"', b'\\', &long), Some(200));
+        assert_eq!(find2(b'"', b'\\', &long[..200]), None);
     }
 
     #[test]
