@@ -175,6 +175,7 @@ pub fn build() -> Scenario {
         "default/reviews-v3 -> default/ratings-v1",
         "about 20% of reviews-v3 -> ratings requests fail (18% HTTP 500, 2% 503 URX)",
     );
+    b.scale_rates(40.0);
     b.finish("bookinfo")
 }
 

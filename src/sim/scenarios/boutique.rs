@@ -148,6 +148,7 @@ pub fn build() -> Scenario {
         "default/checkoutservice -> default/paymentservice",
         "20% of checkoutservice -> paymentservice Charge calls fail with gRPC Unavailable (14)",
     );
+    b.scale_rates(50.0);
     b.finish("boutique")
 }
 

@@ -162,6 +162,7 @@ pub fn build() -> Scenario {
         "legacy-client has no proxy and reaches voting-grpc in plaintext, although its AuthorizationPolicy requires mesh TLS");
     b.plant("failing_edge", "emojivoto/web -> emojivoto/voting",
         "16% of Vote calls fail with gRPC Unknown (voting for :doughnut:), and web answers 500 to 8% of vote-bot's requests");
+    b.scale_rates(80.0);
     b.finish("emojivoto")
 }
 

@@ -332,6 +332,16 @@ impl Builder {
     }
 
     /// Finish: an edge is mTLS when caller and every backend carry a proxy.
+    /// Multiply every edge's rate: the demo scenarios run under load, so
+    /// that even their smallest edge carries enough requests for a 1 s
+    /// window to measure its rate within a few percent (counters are
+    /// integers: one request more or less is 1/(rps·window)).
+    pub(crate) fn scale_rates(&mut self, factor: f64) {
+        for e in &mut self.edges {
+            e.rps *= factor;
+        }
+    }
+
     pub(crate) fn finish(mut self, name: &str) -> Scenario {
         for e in &mut self.edges {
             e.mtls = self.workloads[e.from].meshed
