@@ -5,7 +5,7 @@
 
 use std::time::Instant;
 
-use meshscope::sim::proxy::{Noise, render_metrics_with};
+use meshscope::sim::proxy::{Noise, render_metrics_into};
 use meshscope::sim::scenario;
 
 fn render_all(spec: &str, noise: Noise) -> (usize, usize, usize, f64) {
@@ -13,8 +13,10 @@ fn render_all(spec: &str, noise: Noise) -> (usize, usize, usize, f64) {
     let start = Instant::now();
     let mut bytes = 0;
     let mut lines = 0;
+    let mut text = String::new();
     for p in s.meshed_pods() {
-        let text = render_metrics_with(&s, p, 10_000, noise);
+        text.clear();
+        render_metrics_into(&s, p, 10_000, noise, &mut text);
         bytes += text.len();
         lines += memchr_count(&text);
     }

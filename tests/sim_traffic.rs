@@ -284,3 +284,36 @@ fn scenario_spec_errors_name_the_bad_value() {
         assert!(!s.workloads.is_empty(), "{ok}");
     }
 }
+
+#[test]
+fn scenarios_can_switch_mesh() {
+    let s = scenario::load("bookinfo")
+        .unwrap()
+        .with_mesh(scenario::MeshKind::Linkerd);
+    assert_eq!(s.mesh, scenario::MeshKind::Linkerd);
+    assert!(
+        s.declared
+            .iter()
+            .all(|o| !o["apiVersion"].as_str().unwrap().contains("istio"))
+    );
+    assert!(s.namespaces.iter().any(|n| {
+        n.annotations
+            .iter()
+            .any(|(k, v)| k == "linkerd.io/inject" && v == "enabled")
+    }));
+    let pp = s
+        .pods
+        .iter()
+        .find(|p| p.name.starts_with("productpage"))
+        .unwrap();
+    let text = render_metrics_with(&s, pp, 1_000, Noise::None);
+    assert!(
+        text.contains("request_total{direction=\"inbound\"")
+            && !text.contains("istio_requests_total")
+    );
+    let e = scenario::load("emojivoto")
+        .unwrap()
+        .with_mesh(scenario::MeshKind::Istio);
+    let web = e.pods.iter().find(|p| p.name.starts_with("web-")).unwrap();
+    assert!(render_metrics_with(&e, web, 1_000, Noise::None).contains("istio_requests_total{"));
+}
