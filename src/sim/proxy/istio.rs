@@ -411,7 +411,5 @@ pub(crate) fn push_u64(out: &mut String, mut v: u64) {
             break;
         }
     }
-    for &b in &buf[i..] {
-        out.push(char::from(b));
-    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
 }
