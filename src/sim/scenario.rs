@@ -437,3 +437,71 @@ impl Scenario {
 
 /// The scenario epoch: 2026-01-05T09:00:00Z in unix milliseconds.
 pub const EPOCH_MS: u64 = 1_767_603_600_000;
+
+impl Scenario {
+    /// The same workloads and traffic on another mesh (`demo --mesh`): the
+    /// injection markers are rewritten, declared objects of the other mesh are
+    /// dropped, and only the imperfections that do not depend on them are kept
+    /// (`failing_edge`, `mtls_gap`).
+    pub fn with_mesh(mut self, mesh: MeshKind) -> Scenario {
+        if mesh == self.mesh {
+            return self;
+        }
+        let (old_ns, old_pod, new_ns, new_pod) = match mesh {
+            MeshKind::Linkerd => (
+                "istio-injection",
+                "sidecar.istio.io/inject",
+                "linkerd.io/inject",
+                "linkerd.io/inject",
+            ),
+            MeshKind::Istio => (
+                "linkerd.io/inject",
+                "linkerd.io/inject",
+                "istio-injection",
+                "sidecar.istio.io/inject",
+            ),
+        };
+        for ns in &mut self.namespaces {
+            let injected = ns
+                .labels
+                .iter()
+                .chain(&ns.annotations)
+                .any(|(k, v)| k == old_ns && v == "enabled");
+            ns.labels.retain(|(k, _)| k != old_ns);
+            ns.annotations.retain(|(k, _)| k != old_ns);
+            if injected {
+                let entry = (new_ns.to_string(), "enabled".to_string());
+                match mesh {
+                    MeshKind::Istio => ns.labels.push(entry),
+                    MeshKind::Linkerd => ns.annotations.push(entry),
+                }
+            }
+        }
+        for w in &mut self.workloads {
+            if w.annotations.iter().any(|(k, _)| k == old_pod) {
+                w.annotations.retain(|(k, _)| k != old_pod);
+                let v = if mesh == MeshKind::Istio {
+                    "false"
+                } else {
+                    "disabled"
+                };
+                w.annotations.push((new_pod.to_string(), v.to_string()));
+            }
+        }
+        for e in &mut self.edges {
+            e.inbound_policy = None;
+        }
+        let group = |o: &Value| o["apiVersion"].as_str().unwrap_or("").to_string();
+        self.declared.retain(|o| {
+            let g = group(o);
+            match mesh {
+                MeshKind::Istio => g.contains("istio.io"),
+                MeshKind::Linkerd => g.contains("linkerd.io") || g.contains("smi-spec.io"),
+            }
+        });
+        self.imperfections
+            .retain(|i| i.kind == "failing_edge" || i.kind == "mtls_gap");
+        self.mesh = mesh;
+        self
+    }
+}

@@ -5,6 +5,7 @@
 
 use std::fmt::Write;
 
+use super::istio::line;
 use super::{Noise, fmt_bound};
 use crate::sim::rng;
 use crate::sim::scenario::{Pod, Scenario};
@@ -352,11 +353,15 @@ impl NoiseCtx {
         };
         for (i, name) in cluster_stats.iter().enumerate() {
             let _ = writeln!(out, "# TYPE envoy_cluster_{name} counter");
+            let prefix = format!("envoy_cluster_{name}");
             for (j, c) in self.clusters.iter().enumerate() {
-                let _ = writeln!(
+                line(
                     out,
-                    "envoy_cluster_{name}{{cluster_name=\"{c}\"}} {}",
-                    self.counter(i, j)
+                    &prefix,
+                    "{cluster_name=\"",
+                    c,
+                    "\"} ",
+                    self.counter(i, j),
                 );
             }
         }
@@ -416,11 +421,15 @@ impl NoiseCtx {
         if self.level == Noise::Realistic {
             for (i, name) in CLUSTER_GAUGES.iter().enumerate() {
                 let _ = writeln!(out, "# TYPE envoy_cluster_{name} gauge");
+                let prefix = format!("envoy_cluster_{name}");
                 for (j, c) in self.clusters.iter().enumerate() {
-                    let _ = writeln!(
+                    line(
                         out,
-                        "envoy_cluster_{name}{{cluster_name=\"{c}\"}} {}",
-                        self.gauge(i, j)
+                        &prefix,
+                        "{cluster_name=\"",
+                        c,
+                        "\"} ",
+                        self.gauge(i, j),
                     );
                 }
             }

@@ -256,7 +256,7 @@ fn add_flow(
 }
 
 /// Render the sidecar scrape of `pod` at `t_ms`.
-pub fn render(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise) -> String {
+pub fn render(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, out: &mut String) {
     let w = pod.workload;
     let wl = &s.workloads[w];
     let mut acc = Acc::default();
@@ -326,14 +326,14 @@ pub fn render(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise) -> String {
             }
         }
     }
-    write_out(s, pod, t_ms, noise, &acc)
+    write_out(s, pod, t_ms, noise, &acc, out);
 }
 
-fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc) -> String {
+fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc, out: &mut String) {
     let lines = acc.req.len() * 70 + acc.tcp.len() * 4 + 64;
-    let mut out = String::with_capacity(lines * 700 + 16_384);
+    out.reserve(lines * 700 + 16_384);
     let nz = envoy_noise::NoiseCtx::new(s, pod, t_ms, noise, &acc.clusters);
-    nz.counters(&mut out);
+    nz.counters(out);
     if !acc.req.is_empty() {
         out.push_str("# TYPE istio_requests_total counter\n");
         for (k, r) in &acc.req {
@@ -360,9 +360,13 @@ fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc) -> Str
             }
         }
     }
-    nz.gauges(&mut out);
-    nz.histograms(&mut out);
-    let bounds: Vec<String> = ISTIO_BUCKETS.iter().map(|b| fmt_bound(*b)).collect();
+    nz.gauges(out);
+    nz.histograms(out);
+    let suffixes: Vec<String> = ISTIO_BUCKETS
+        .iter()
+        .map(|b| format!(",le=\"{}\"}} ", fmt_bound(*b)))
+        .chain(std::iter::once(",le=\"+Inf\"} ".to_string()))
+        .collect();
     let hists: [(&str, HistGet); 3] = [
         ("istio_request_bytes", |r| &r.req_bytes),
         ("istio_request_duration_milliseconds", |r| &r.latency),
@@ -375,13 +379,37 @@ fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc) -> Str
         let _ = writeln!(out, "# TYPE {name} histogram");
         for (k, r) in &acc.req {
             let h = get(r).finish();
-            for (i, v) in h.buckets.iter().enumerate() {
-                let le = bounds.get(i).map_or("+Inf", String::as_str);
-                let _ = writeln!(out, "{name}_bucket{{{k},le=\"{le}\"}} {v}");
+            for (v, suffix) in h.buckets.iter().zip(&suffixes) {
+                line(out, name, "_bucket{", k, suffix, *v);
             }
-            let _ = writeln!(out, "{name}_sum{{{k}}} {}", h.sum);
-            let _ = writeln!(out, "{name}_count{{{k}}} {}", h.count);
+            line(out, name, "_sum{", k, "} ", h.sum);
+            line(out, name, "_count{", k, "} ", h.count);
         }
     }
-    out
+}
+
+/// Append `name part key suffix value\n` without the formatting machinery
+/// (this loop writes most of the bytes of a scrape).
+pub(crate) fn line(out: &mut String, name: &str, part: &str, key: &str, suffix: &str, v: u64) {
+    out.push_str(name);
+    out.push_str(part);
+    out.push_str(key);
+    out.push_str(suffix);
+    push_u64(out, v);
+    out.push('\n');
+}
+
+/// Append the decimal form of `v`.
+pub(crate) fn push_u64(out: &mut String, mut v: u64) {
+    let mut buf = [0u8; 20];
+    let mut i = buf.len();
+    loop {
+        i -= 1;
+        buf[i] = b'0' + (v % 10) as u8;
+        v /= 10;
+        if v == 0 {
+            break;
+        }
+    }
+    out.push_str(std::str::from_utf8(&buf[i..]).unwrap_or("0"));
 }

@@ -6,7 +6,8 @@ use std::fmt::Write;
 
 use rustc_hash::FxHashMap;
 
-use super::{Noise, fmt_bound};
+use super::istio::line;
+use super::{Noise, fmt_bound, linkerd_noise};
 use crate::sim::rng;
 use crate::sim::scenario::{Edge, Pod, Protocol, Scenario, Target, WorkloadKind};
 use crate::sim::traffic::{self, HistAcc, LINKERD_BUCKETS};
@@ -118,7 +119,7 @@ fn add(
 }
 
 /// Render the linkerd-proxy scrape of `pod` at `t_ms`.
-pub fn render(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise) -> String {
+pub fn render(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, out: &mut String) {
     let w = pod.workload;
     let mut acc = Acc {
         authz: Keyed::new(),
@@ -255,21 +256,21 @@ pub fn render(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise) -> String {
             *acc.authz.at(format!("{tgt},{srv_l},{authz_l},{tls}")) += n;
         }
     }
-    write_out(s, pod, t_ms, noise, &acc)
+    write_out(s, pod, t_ms, noise, &acc, out);
 }
 
-fn family(out: &mut String, name: &str, kind: &str, help: &str) {
+pub(crate) fn family(out: &mut String, name: &str, kind: &str, help: &str) {
     let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} {kind}");
 }
 
-fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc) -> String {
-    let mut out = String::with_capacity(acc.lat.items.len() * 28 * 400 + 16_384);
+fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc, out: &mut String) {
+    out.reserve(acc.lat.items.len() * 28 * 400 + 16_384);
     let seed = rng::hash(s.seed, &[&pod.namespace, &pod.name]);
     let uptime = 3600 + seed % 7200;
     let t_s = t_ms / 1000;
     if !acc.authz.items.is_empty() {
         family(
-            &mut out,
+            out,
             "inbound_http_authz_allow_total",
             "counter",
             "The total number of inbound HTTP requests that were authorized",
@@ -284,7 +285,7 @@ fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc) -> Str
     }
     if noise != Noise::None {
         family(
-            &mut out,
+            out,
             "identity_cert_expiration_timestamp_seconds",
             "gauge",
             "Time when the this proxy's current mTLS identity certificate will expire (in seconds since the UNIX epoch).",
@@ -295,7 +296,7 @@ fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc) -> Str
             s.epoch_ms / 1000 + 86_400 - uptime % 3600
         );
         family(
-            &mut out,
+            out,
             "identity_cert_refresh_count",
             "counter",
             "The total number of times this proxy's mTLS identity certificate has been refreshed by the Identity service.",
@@ -307,7 +308,7 @@ fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc) -> Str
         );
     }
     family(
-        &mut out,
+        out,
         "request_total",
         "counter",
         "Total count of HTTP requests.",
@@ -316,29 +317,26 @@ fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc) -> Str
         let _ = writeln!(out, "request_total{{{k}}} {}", v.floor() as u64);
     }
     family(
-        &mut out,
+        out,
         "response_latency_ms",
         "histogram",
         "Elapsed times between a request's headers being received and its response stream completing",
     );
-    let bounds: Vec<String> = LINKERD_BUCKETS.iter().map(|b| fmt_bound(*b)).collect();
+    let suffixes: Vec<String> = LINKERD_BUCKETS
+        .iter()
+        .map(|b| format!(",le=\"{}\"}} ", fmt_bound(*b)))
+        .chain(std::iter::once(",le=\"+Inf\"} ".to_string()))
+        .collect();
     for (k, h) in &acc.lat.items {
         let h = h.finish();
-        for (i, v) in h.buckets.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "response_latency_ms_bucket{{{k},le=\"{}\"}} {v}",
-                bounds.get(i).map_or("+Inf", String::as_str)
-            );
+        for (v, suffix) in h.buckets.iter().zip(&suffixes) {
+            line(out, "response_latency_ms", "_bucket{", k, suffix, *v);
         }
-        let _ = writeln!(
-            out,
-            "response_latency_ms_count{{{k}}} {}\nresponse_latency_ms_sum{{{k}}} {}",
-            h.count, h.sum
-        );
+        line(out, "response_latency_ms", "_count{", k, "} ", h.count);
+        line(out, "response_latency_ms", "_sum{", k, "} ", h.sum);
     }
     family(
-        &mut out,
+        out,
         "response_total",
         "counter",
         "Total count of HTTP responses.",
@@ -347,7 +345,7 @@ fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc) -> Str
         let _ = writeln!(out, "response_total{{{k}}} {}", v.floor() as u64);
     }
     if noise == Noise::Realistic {
-        control(&mut out, uptime + t_s);
+        linkerd_noise::control(out, uptime + t_s);
     }
     let tcp: [(&str, &str, &str, TcpGet); 4] = [
         (
@@ -376,13 +374,13 @@ fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc) -> Str
         ),
     ];
     for (name, kind, help, f) in tcp {
-        family(&mut out, name, kind, help);
+        family(out, name, kind, help);
         for (k, t) in &acc.tcp.items {
             let _ = writeln!(out, "{name}{{{k}}} {}", f(t).floor() as u64);
         }
     }
     family(
-        &mut out,
+        out,
         "tcp_close_total",
         "counter",
         "Total count of closed connections",
@@ -395,221 +393,9 @@ fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc) -> Str
         );
     }
     if noise == Noise::Realistic {
-        stacks(&mut out, seed, uptime + t_s);
+        linkerd_noise::stacks(out, seed, uptime + t_s);
     }
     if noise != Noise::None {
-        process(&mut out, s, seed, uptime, t_s);
+        linkerd_noise::process(out, s, seed, uptime, t_s);
     }
-    out
-}
-
-const CONTROL: [(&str, &str); 3] = [
-    (
-        "linkerd-dst-headless.linkerd.svc.cluster.local:8086",
-        "linkerd-destination",
-    ),
-    (
-        "linkerd-policy.linkerd.svc.cluster.local:8090",
-        "linkerd-destination",
-    ),
-    (
-        "linkerd-identity-headless.linkerd.svc.cluster.local:8080",
-        "linkerd-identity",
-    ),
-];
-
-fn control(out: &mut String, up: u64) {
-    let l = |a: &str, id: &str| {
-        format!(
-            "addr=\"{a}\",tls=\"true\",server_id=\"{id}.linkerd.serviceaccount.identity.linkerd.cluster.local\""
-        )
-    };
-    let n = |i: usize| 1 + up / (600 * (i as u64 + 1));
-    family(
-        out,
-        "control_request_total",
-        "counter",
-        "Total count of HTTP requests.",
-    );
-    for (i, (a, id)) in CONTROL.iter().enumerate() {
-        let _ = writeln!(out, "control_request_total{{{}}} {}", l(a, id), n(i));
-    }
-    family(
-        out,
-        "control_response_latency_ms",
-        "histogram",
-        "Elapsed times between a request's headers being received and its response stream completing",
-    );
-    for (i, (a, id)) in CONTROL.iter().enumerate() {
-        let k = format!("{},status_code=\"200\"", l(a, id));
-        for b in LINKERD_BUCKETS {
-            let v = if b < 2.0 {
-                0
-            } else if b < 10.0 {
-                n(i) / 2
-            } else {
-                n(i)
-            };
-            let _ = writeln!(
-                out,
-                "control_response_latency_ms_bucket{{{k},le=\"{}\"}} {v}",
-                fmt_bound(b)
-            );
-        }
-        let _ = writeln!(
-            out,
-            "control_response_latency_ms_bucket{{{k},le=\"+Inf\"}} {}\ncontrol_response_latency_ms_count{{{k}}} {}\ncontrol_response_latency_ms_sum{{{k}}} {}",
-            n(i),
-            n(i),
-            n(i) * 4
-        );
-    }
-    family(
-        out,
-        "control_response_total",
-        "counter",
-        "Total count of HTTP responses.",
-    );
-    for (i, (a, id)) in CONTROL.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "control_response_total{{{},status_code=\"200\",classification=\"success\",grpc_status=\"0\"}} {}",
-            l(a, id),
-            n(i)
-        );
-    }
-}
-
-fn stacks(out: &mut String, seed: u64, up: u64) {
-    const STACKS: [(&str, &str, &str); 9] = [
-        ("outbound", "tcp", "balancer"),
-        ("outbound", "http", "logical"),
-        ("outbound", "tcp", "logical"),
-        ("inbound", "tcp", "gateway"),
-        ("outbound", "tcp", "server"),
-        ("outbound", "http", "balancer"),
-        ("inbound", "http", "gateway"),
-        ("inbound", "http", "logical"),
-        ("outbound", "http", "balance.endpoint"),
-    ];
-    let v = |i: usize, m: u64| {
-        let h = rng::mix(seed ^ i as u64 ^ (m << 8));
-        if h.is_multiple_of(3) {
-            0
-        } else {
-            h % 7 + up / (300 + h % 3000)
-        }
-    };
-    for (m, (name, help)) in [
-        ("stack_create_total", "Total number of services created"),
-        ("stack_drop_total", "Total number of services dropped"),
-    ]
-    .iter()
-    .enumerate()
-    {
-        family(out, name, "counter", help);
-        for (i, (d, p, n)) in STACKS.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "{name}{{direction=\"{d}\",protocol=\"{p}\",name=\"{n}\"}} {}",
-                v(i, m as u64)
-            );
-        }
-    }
-    family(
-        out,
-        "stack_poll_total",
-        "counter",
-        "Total number of stack polls",
-    );
-    for (r, ready) in ["true", "false", "error"].iter().enumerate() {
-        for (i, (d, p, n)) in STACKS.iter().enumerate() {
-            let val = if *ready == "error" {
-                0
-            } else {
-                v(i, 10 + r as u64)
-            };
-            let _ = writeln!(
-                out,
-                "stack_poll_total{{direction=\"{d}\",protocol=\"{p}\",name=\"{n}\",ready=\"{ready}\"}} {val}"
-            );
-        }
-    }
-    family(
-        out,
-        "stack_poll_total_ms",
-        "counter",
-        "Total number of milliseconds this service has spent awaiting readiness",
-    );
-    for (i, (d, p, n)) in STACKS.iter().enumerate() {
-        let _ = writeln!(
-            out,
-            "stack_poll_total_ms{{direction=\"{d}\",protocol=\"{p}\",name=\"{n}\"}} {}",
-            v(i, 20)
-        );
-    }
-}
-
-fn process(out: &mut String, s: &Scenario, seed: u64, uptime: u64, t_s: u64) {
-    let start = s.epoch_ms / 1000 - uptime;
-    let cpu = (uptime + t_s) as f64 * 0.004 * (1.0 + (seed % 100) as f64 / 100.0);
-    family(
-        out,
-        "process_start_time_seconds",
-        "gauge",
-        "Time that the process started (in seconds since the UNIX epoch)",
-    );
-    let _ = writeln!(out, "process_start_time_seconds {start}");
-    family(
-        out,
-        "process_cpu_seconds_total",
-        "counter",
-        "Total user and system CPU time spent in seconds.",
-    );
-    let _ = writeln!(
-        out,
-        "process_cpu_seconds_total {:.2}",
-        (cpu * 100.0).floor() / 100.0
-    );
-    family(
-        out,
-        "process_virtual_memory_bytes",
-        "gauge",
-        "Virtual memory size in bytes.",
-    );
-    let _ = writeln!(
-        out,
-        "process_virtual_memory_bytes {}",
-        52_211_712 + (seed % 64) * 4096
-    );
-    family(
-        out,
-        "process_resident_memory_bytes",
-        "gauge",
-        "Resident memory size in bytes.",
-    );
-    let _ = writeln!(
-        out,
-        "process_resident_memory_bytes {}",
-        9_478_144 + (seed % 512) * 4096
-    );
-    family(
-        out,
-        "process_open_fds",
-        "gauge",
-        "Number of open file descriptors.",
-    );
-    let _ = writeln!(out, "process_open_fds {}", 20 + seed % 12);
-    family(
-        out,
-        "process_max_fds",
-        "gauge",
-        "Maximum number of open file descriptors.",
-    );
-    let _ = writeln!(out, "process_max_fds 1048576");
-    family(out, "proxy_build_info", "gauge", "Proxy build info");
-    let _ = writeln!(
-        out,
-        "proxy_build_info{{git_branch=\"HEAD\",git_sha=\"a4c8d2e\",git_version=\"v2.276.0\",profile=\"release\",rust_version=\"rustc 1.83.0 (90b35a623 2024-11-26)\"}} 1"
-    );
 }

@@ -5,6 +5,7 @@
 pub mod envoy_noise;
 pub mod istio;
 pub mod linkerd;
+mod linkerd_noise;
 
 use super::scenario::{MeshKind, Pod, Scenario};
 
@@ -28,12 +29,26 @@ pub fn render_metrics(scenario: &Scenario, pod: &Pod, t_ms: u64) -> String {
 
 /// [`render_metrics`] with an explicit amount of noise.
 pub fn render_metrics_with(scenario: &Scenario, pod: &Pod, t_ms: u64, noise: Noise) -> String {
+    let mut out = String::new();
+    render_metrics_into(scenario, pod, t_ms, noise, &mut out);
+    out
+}
+
+/// [`render_metrics_with`] appending to `out`, so a caller rendering many
+/// pods can reuse one buffer (clear it between pods).
+pub fn render_metrics_into(
+    scenario: &Scenario,
+    pod: &Pod,
+    t_ms: u64,
+    noise: Noise,
+    out: &mut String,
+) {
     if !scenario.workloads[pod.workload].meshed {
-        return String::new();
+        return;
     }
     match scenario.mesh {
-        MeshKind::Istio => istio::render(scenario, pod, t_ms, noise),
-        MeshKind::Linkerd => linkerd::render(scenario, pod, t_ms, noise),
+        MeshKind::Istio => istio::render(scenario, pod, t_ms, noise, out),
+        MeshKind::Linkerd => linkerd::render(scenario, pod, t_ms, noise, out),
     }
 }
 

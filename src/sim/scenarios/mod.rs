@@ -48,6 +48,8 @@ pub(crate) struct Builder {
     edges: Vec<Edge>,
     declared: Vec<Value>,
     imperfections: Vec<Imperfection>,
+    /// Cache: workloads selected by each service (filled on first edge).
+    selected: Vec<Option<Vec<usize>>>,
 }
 
 impl Builder {
@@ -60,6 +62,7 @@ impl Builder {
             edges: Vec::new(),
             declared: Vec::new(),
             imperfections: Vec::new(),
+            selected: Vec::new(),
         }
     }
 
@@ -209,16 +212,26 @@ impl Builder {
     ) -> usize {
         let s = &self.services[svc];
         let port = s.ports.first().map_or(80, |p| p.port);
-        let selected: Vec<usize> = (0..self.workloads.len())
-            .filter(|&i| {
-                let w = &self.workloads[i];
-                w.namespace == s.namespace
-                    && !s.selector.is_empty()
-                    && s.selector
-                        .iter()
-                        .all(|(k, v)| w.labels.iter().any(|(a, b)| a == k && b == v))
-            })
-            .collect();
+        if self.selected.len() <= svc {
+            self.selected.resize(svc + 1, None);
+        }
+        let selected: Vec<usize> = match &self.selected[svc] {
+            Some(v) => v.clone(),
+            None => {
+                let v: Vec<usize> = (0..self.workloads.len())
+                    .filter(|&i| {
+                        let w = &self.workloads[i];
+                        w.namespace == s.namespace
+                            && !s.selector.is_empty()
+                            && s.selector
+                                .iter()
+                                .all(|(k, v)| w.labels.iter().any(|(a, b)| a == k && b == v))
+                    })
+                    .collect();
+                self.selected[svc] = Some(v.clone());
+                v
+            }
+        };
         let total: f64 = selected
             .iter()
             .map(|&i| f64::from(self.workloads[i].replicas))

@@ -32,8 +32,8 @@ pub fn build(n: usize) -> Scenario {
     for ns in &nss {
         b.namespace(ns, true);
     }
-    let canary = (n >= 4).then_some(n - 1);
-    let plain = (n >= 4).then_some(n - 2);
+    let canary = (n >= 4).then(|| n - 1);
+    let plain = (n >= 4).then(|| n - 2);
     let mut wl = Vec::with_capacity(n);
     let mut svcs = Vec::with_capacity(n);
     let mut protos = Vec::with_capacity(n);
