@@ -128,6 +128,12 @@ impl<'a> ScrapeProcessor<'a> {
         )
     }
 
+    /// Feed one already-parsed sample (from the Prometheus HTTP API, say).
+    pub fn feed_sample(&mut self, sample: &Sample<'_>) {
+        let (_, mut sink) = self.sink();
+        sink.sample(sample);
+    }
+
     /// Feed the next chunk of the scrape.
     pub fn feed(&mut self, chunk: &[u8]) {
         use crate::collect::scrape::ExpositionParser;

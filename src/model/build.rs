@@ -44,11 +44,55 @@ pub struct BuildContext {
     pub namespaces: Option<Vec<String>>,
 }
 
-#[derive(Default)]
-struct EdgeAcc {
-    window: Vec<(Reporter, EdgeSample)>,
-    last: Vec<(Reporter, EdgeSample)>,
-    has_window: bool,
+/// One edge's samples by reporter: the increase over the window and the
+/// cumulative values at its end.
+#[derive(Debug, Clone, Default)]
+pub struct EdgeAcc {
+    pub window: Vec<(Reporter, EdgeSample)>,
+    pub last: Vec<(Reporter, EdgeSample)>,
+    pub has_window: bool,
+}
+
+impl EdgeAcc {
+    /// Add a cumulative sample (end of the window).
+    pub fn add_last(&mut self, r: Reporter, s: &EdgeSample) {
+        add(&mut self.last, r, s);
+    }
+
+    /// Add an increase over the window.
+    pub fn add_window(&mut self, r: Reporter, s: &EdgeSample) {
+        add(&mut self.window, r, s);
+        self.has_window = true;
+    }
+}
+
+/// Everything the builder needs from any metrics source: per-edge samples,
+/// node hints, the meshes seen, and the window they cover. The scrape path
+/// makes it from rounds ([`inputs_from_rounds`]); the Prometheus source from
+/// PromQL results.
+#[derive(Debug, Clone, Default)]
+pub struct EdgeInputs {
+    pub edges: FxHashMap<EdgeKey, EdgeAcc>,
+    pub hints: FxHashMap<NodeRef, NodeHint>,
+    pub meshes: Vec<MeshKind>,
+    /// Seconds the window samples cover (0 = no window).
+    pub window_s: f64,
+    /// Unix milliseconds of the end of the window.
+    pub at_ms: i64,
+}
+
+impl EdgeInputs {
+    /// Fold one source's scrape data in (hints and mesh).
+    pub fn note(&mut self, mesh: Option<MeshKind>, data: &ScrapeData) {
+        if let Some(m) = mesh
+            && !self.meshes.contains(&m)
+        {
+            self.meshes.push(m);
+        }
+        for (node, h) in &data.nodes {
+            self.hints.entry(node.clone()).or_default().merge(h);
+        }
+    }
 }
 
 fn add(v: &mut Vec<(Reporter, EdgeSample)>, r: Reporter, s: &EdgeSample) {
@@ -67,19 +111,22 @@ pub fn rfc3339(ms: i64) -> String {
 
 /// Build the snapshot (without declared topology or gaps: `analyze` adds them).
 pub fn build_snapshot(inv: &Inventory, rounds: &[Round], ctx: BuildContext) -> Snapshot {
+    build_from_inputs(inv, inputs_from_rounds(rounds), ctx)
+}
+
+/// Rounds → per-edge window increases and last values.
+pub fn inputs_from_rounds(rounds: &[Round]) -> EdgeInputs {
     let last = rounds.iter().max_by_key(|r| r.at_ms);
     let first = rounds.iter().min_by_key(|r| r.at_ms);
     let (window_ms, first) = match (first, last) {
         (Some(f), Some(l)) if l.at_ms > f.at_ms => (l.at_ms - f.at_ms, Some(f)),
         _ => (0, None),
     };
-    let window_s = window_ms as f64 / 1000.0;
-    let collected_at = rfc3339(last.map_or(0, |r| r.at_ms));
-
-    let mut edges: FxHashMap<EdgeKey, EdgeAcc> = FxHashMap::default();
-    let mut hints: FxHashMap<NodeRef, NodeHint> = FxHashMap::default();
-    let mut meshes: Vec<MeshKind> = Vec::new();
-
+    let mut inputs = EdgeInputs {
+        window_s: window_ms as f64 / 1000.0,
+        at_ms: last.map_or(0, |r| r.at_ms),
+        ..EdgeInputs::default()
+    };
     let mut pods: BTreeMap<&str, (&PodScrape, Option<&PodScrape>)> = BTreeMap::new();
     if let Some(l) = last {
         for (pod, scrape) in &l.scrapes {
@@ -94,26 +141,28 @@ pub fn build_snapshot(inv: &Inventory, rounds: &[Round], ctx: BuildContext) -> S
     }
     let last_pods = last.map(|l| &l.scrapes);
     for (pod, (scrape, prev)) in pods {
-        if let Some(m) = scrape.mesh
-            && !meshes.contains(&m)
-        {
-            meshes.push(m);
-        }
-        for (node, h) in &scrape.data.nodes {
-            hints.entry(node.clone()).or_default().merge(h);
-        }
+        inputs.note(scrape.mesh, &scrape.data);
         // Only a pod present in both rounds has a window.
         let in_last = last_pods.is_some_and(|l| l.contains_key(pod));
         for ((key, reporter), sample) in &scrape.data.edges {
-            let acc = edges.entry(key.clone()).or_default();
-            add(&mut acc.last, *reporter, sample);
+            let acc = inputs.edges.entry(key.clone()).or_default();
+            acc.add_last(*reporter, sample);
             if let (Some(prev), true) = (prev, in_last) {
                 let inc = sample.increase(prev.data.edges.get(&(key.clone(), *reporter)));
-                add(&mut acc.window, *reporter, &inc);
-                acc.has_window = true;
+                acc.add_window(*reporter, &inc);
             }
         }
     }
+    inputs
+}
+
+/// Per-edge inputs → the snapshot's nodes and edges.
+pub fn build_from_inputs(inv: &Inventory, inputs: EdgeInputs, ctx: BuildContext) -> Snapshot {
+    let window_s = inputs.window_s;
+    let collected_at = rfc3339(inputs.at_ms);
+    let edges = inputs.edges;
+    let hints = inputs.hints;
+    let meshes = inputs.meshes;
 
     let in_scope = |n: &NodeRef| match (&ctx.namespaces, n.namespace()) {
         (None, _) => true,
