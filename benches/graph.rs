@@ -1,1 +1,119 @@
-fn main() {}
+//! Build the graph and signals for 10,000 workloads / 100,000 edges from two
+//! scrape rounds (issue 2 target: < 200 ms, < 300 MB peak RSS).
+//!
+//! Input: the canonical per-pod samples the dialects produce, as for a real
+//! Istio mesh: every edge reported by both proxies (source and destination),
+//! two response codes and the 20-bucket Istio latency histogram each, one
+//! pod per workload.
+
+use std::collections::BTreeMap;
+use std::hint::black_box;
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use meshscope::model::build::{BuildContext, PodScrape, Round, build_snapshot};
+use meshscope::model::ids::NodeRef;
+use meshscope::model::inventory::Inventory;
+use meshscope::model::sample::{EdgeKey, EdgeSample, ReqKey, Reporter, ScrapeData, Tls};
+use meshscope::model::snapshot::{MeshKind, Protocol};
+
+const WORKLOADS: usize = 10_000;
+const EDGES: usize = 100_000;
+const BUCKETS: [f64; 20] = [
+    0.5, 1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0,
+    30000.0, 60000.0, 300000.0, 600000.0, 1800000.0, 3600000.0, f64::INFINITY,
+];
+
+fn lcg(x: &mut u64) -> u64 {
+    *x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *x >> 33
+}
+
+fn sample(total: f64, tls: Tls) -> EdgeSample {
+    let mut s = EdgeSample {
+        service: Some("svc:ns-0/x".into()),
+        ..EdgeSample::default()
+    };
+    let ok = ReqKey { code: 200, grpc: None, flags: String::new(), tls, failed: false };
+    let err = ReqKey { code: 503, grpc: None, flags: String::new(), tls, failed: true };
+    s.add_requests(&ok, total * 0.99);
+    s.add_requests(&err, total * 0.01);
+    for (i, le) in BUCKETS.iter().enumerate() {
+        s.add_bucket(*le, (total * (i as f64 + 1.0) / 20.0).floor());
+    }
+    s.latency_count = total;
+    s.latency_sum = total * 12.0;
+    s
+}
+
+/// Two rounds, 10 s apart.
+pub fn rounds() -> Vec<Round> {
+    let mut seed = 42u64;
+    let wl = |i: usize| NodeRef::workload(&format!("ns-{}", i % 50), &format!("wl-{i}"));
+    let mut pairs = Vec::with_capacity(EDGES);
+    let mut seen = std::collections::HashSet::with_capacity(EDGES);
+    while pairs.len() < EDGES {
+        let a = (lcg(&mut seed) as usize) % WORKLOADS;
+        // Power-law-ish callees: low indices are popular.
+        let r = (lcg(&mut seed) % 1_000_000) as f64 / 1_000_000.0;
+        let b = ((r * r * r) * WORKLOADS as f64) as usize % WORKLOADS;
+        if a != b && seen.insert((a, b)) {
+            pairs.push((a, b, 1.0 + (lcg(&mut seed) % 100) as f64));
+        }
+    }
+    (0..2)
+        .map(|round| {
+            let mut pods: BTreeMap<usize, ScrapeData> = BTreeMap::new();
+            for &(a, b, rps) in &pairs {
+                let total = rps * 3600.0 + round as f64 * rps * 10.0;
+                let key = EdgeKey { source: wl(a), target: wl(b), protocol: Protocol::Http };
+                pods.entry(a)
+                    .or_default()
+                    .edges
+                    .insert((key.clone(), Reporter::Source), sample(total, Tls::Unknown));
+                pods.entry(b)
+                    .or_default()
+                    .edges
+                    .insert((key, Reporter::Destination), sample(total, Tls::Mutual));
+            }
+            Round {
+                at_ms: 1_700_000_000_000 + round as i64 * 10_000,
+                scrapes: pods
+                    .into_iter()
+                    .map(|(i, data)| (format!("ns-{}/wl-{i}-5d9f8c7b6-abcde", i % 50), PodScrape { mesh: Some(MeshKind::Istio), data }))
+                    .collect(),
+            }
+        })
+        .collect()
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
+}
+
+fn bench(c: &mut Criterion) {
+    let rounds = rounds();
+    let before = peak_rss_mb();
+    let inv = Inventory::default();
+    let snap = build_snapshot(&inv, &rounds, BuildContext::default());
+    assert_eq!(snap.edges.len(), EDGES);
+    assert!(snap.nodes.len() > WORKLOADS / 2);
+    drop(snap);
+    eprintln!(
+        "peak RSS: {:.0} MB with the input only, {:.0} MB after one build (input ≈ two rounds of {} edge samples)",
+        before.unwrap_or(f64::NAN),
+        peak_rss_mb().unwrap_or(f64::NAN),
+        EDGES * 2
+    );
+    let mut g = c.benchmark_group("graph");
+    g.sample_size(10);
+    g.bench_function("build_10k_workloads_100k_edges_two_rounds", |b| {
+        b.iter(|| black_box(build_snapshot(&inv, black_box(&rounds), BuildContext::default())))
+    });
+    g.finish();
+}
+
+criterion_group!(benches, bench);
+criterion_main!(benches);

@@ -153,10 +153,10 @@ pub fn demo_scenario(args: &DemoArgs) -> Result<crate::sim::scenario::Scenario, 
     let mut scenario = crate::sim::scenario::load(&args.scenario)
         .map_err(|e| Failure::BadInput(format!("--scenario: {e}")))?;
     if let Some(m) = args.mesh {
-        scenario.mesh = match m {
+        scenario = scenario.with_mesh(match m {
             SimMesh::Istio => crate::sim::scenario::MeshKind::Istio,
             SimMesh::Linkerd => crate::sim::scenario::MeshKind::Linkerd,
-        };
+        });
     }
     Ok(scenario)
 }
