@@ -4,6 +4,9 @@
 //! `model` (pure) → `analyze` (pure) → [`model::snapshot::Snapshot`] → the TUI
 //! or headless output. See ARCHITECTURE.md in the shared folder.
 
+pub mod app;
 pub mod collect;
 pub mod mesh;
 pub mod model;
+pub mod tui;
+pub mod view;
