@@ -171,14 +171,16 @@ pub async fn run_loop<B: Backend>(
 }
 
 fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> anyhow::Result<()> {
-    let mut body_rows = 0;
+    let (mut body_rows, mut body_cols) = (0, 0);
     terminal
         .draw(|f| {
             let area = f.area();
             body_rows = area.height.saturating_sub(4);
+            body_cols = area.width.saturating_sub(2);
             f.render_widget(&app.screen(), area);
         })
         .map_err(|e| anyhow::anyhow!("drawing the screen failed: {e}"))?;
     app.ui.page_rows = body_rows;
+    app.ui.page_cols = body_cols;
     Ok(())
 }

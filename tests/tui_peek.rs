@@ -1,4 +1,5 @@
 //! Prints every view of the fixture (run with --nocapture to look at them).
+#![allow(clippy::unwrap_used)]
 mod tui_support;
 
 use meshscope::app::action::Action;

@@ -84,6 +84,8 @@ pub struct UiState {
     pub flash: Option<Flash>,
     /// Rows of the body at the last draw (for half-page moves).
     pub page_rows: u16,
+    /// Columns of the body at the last draw (for wrapped text lengths).
+    pub page_cols: u16,
 }
 
 impl UiState {

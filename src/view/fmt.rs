@@ -119,3 +119,18 @@ pub fn truncate(s: &str, max: usize) -> String {
 pub fn width(s: &str) -> usize {
     unicode_width::UnicodeWidthStr::width(s)
 }
+
+/// Fits an id (`namespace/name`) in `max` columns, shortening the namespace
+/// before the name: `istio-sy…/istio-ingressgateway`.
+pub fn shorten_id(id: &str, max: usize) -> String {
+    if width(id) <= max {
+        return id.to_string();
+    }
+    match id.rsplit_once('/') {
+        Some((ns, name)) if width(name) + 3 <= max => {
+            let room = max - width(name) - 1;
+            format!("{}/{name}", truncate(ns, room))
+        }
+        _ => truncate(id, max),
+    }
+}

@@ -15,7 +15,7 @@ use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::style::Style;
 use ratatui::text::Line;
-use ratatui::widgets::{Block, Borders, Paragraph, Widget};
+use ratatui::widgets::{Block, Borders, Paragraph, Widget, Wrap};
 
 use crate::app::App;
 use crate::app::action::View;
@@ -65,14 +65,20 @@ impl App {
     }
 }
 
+/// Rows taken by `lines` wrapped at `cols` columns (an estimate: word wrapping may add a few).
+fn wrapped_rows(lines: &[Line<'_>], cols: u16) -> usize {
+    let cols = usize::from(cols.max(1));
+    lines.iter().map(|l| l.width().div_ceil(cols).max(1)).sum()
+}
+
 pub(crate) fn graph_health_style(t: &Theme, h: Health) -> Style {
     graph::health_style(t, h, true)
 }
 
 impl Screen<'_> {
-    /// Lines of a text view (rules, detail, help), for scrolling limits.
+    /// Rows a text view (rules, detail, help) takes once wrapped, for scrolling limits.
     pub fn text_lines(&self, view: View) -> usize {
-        self.lines(view).len()
+        wrapped_rows(&self.lines(view), self.ctx.ui.page_cols)
     }
 
     fn lines(&self, view: View) -> Vec<Line<'_>> {
@@ -101,6 +107,7 @@ impl Screen<'_> {
                     .title(title)
                     .title_style(t.title),
             )
+            .wrap(Wrap { trim: false })
             .scroll((scroll, 0))
             .render(area, buf);
     }

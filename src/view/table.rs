@@ -69,7 +69,7 @@ const fn num_col(title: &'static str, width: u16, priority: u8) -> Col {
 }
 
 const WORKLOAD_COLS: &[Col] = &[
-    col("NAME", 22, true, 0),
+    col("NAME", 28, true, 0),
     col("MESHED", 6, false, 1),
     num_col("SUCCESS", 7, 0),
     num_col("RPS", 7, 0),
@@ -87,9 +87,9 @@ const EDGE_COLS: &[Col] = &[
     col("PROTO", 5, false, 3),
     num_col("SUCCESS", 7, 0),
     num_col("RPS", 7, 0),
-    num_col("P50", 7, 2),
+    num_col("P50", 7, 3),
     num_col("P95", 7, 0),
-    num_col("P99", 7, 1),
+    num_col("P99", 7, 2),
     col("MTLS", 9, false, 1),
     num_col("TCP", 5, 2),
 ];
@@ -370,6 +370,24 @@ impl Widget for &TableView<'_> {
                 }
             })
             .collect();
+        // The widths the grow columns get, to shorten ids sensibly.
+        let fixed: u16 = visible
+            .iter()
+            .filter(|&&i| !all[i].grow)
+            .map(|&i| all[i].width + 1)
+            .sum();
+        let growers = visible.iter().filter(|&&i| all[i].grow).count().max(1) as u16;
+        let share = inner.width.saturating_sub(fixed) / growers;
+        let col_w: Vec<u16> = all
+            .iter()
+            .map(|c| {
+                if c.grow {
+                    share.saturating_sub(1).max(c.width)
+                } else {
+                    c.width
+                }
+            })
+            .collect();
         let header = Row::new(visible.iter().map(|&i| {
             let mut h = all[i].title.to_string();
             if i == st.sort_column {
@@ -395,6 +413,11 @@ impl Widget for &TableView<'_> {
         let body = rows.iter().map(|r| {
             Row::new(visible.iter().map(|&i| {
                 let (text, tn) = &r.cells[i];
+                let text = &if all[i].grow {
+                    fmt::shorten_id(text, usize::from(col_w[i]))
+                } else {
+                    text.clone()
+                };
                 let text = if all[i].right && fmt::width(text) < usize::from(all[i].width) {
                     format!("{text:>w$}", w = usize::from(all[i].width))
                 } else {

@@ -5,7 +5,7 @@
 /// Tunables of the layout.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct LayoutParams {
-    /// Columns reserved for an edge label in each gap (spaces included).
+    /// Widest edge label drawn in a gap (a gap is channels + label + 4 columns).
     pub label_w: u32,
     /// Most vertical channels per gap (more edges share channels).
     pub max_channels: u32,
@@ -16,7 +16,7 @@ pub struct LayoutParams {
 impl Default for LayoutParams {
     fn default() -> Self {
         LayoutParams {
-            label_w: 17,
+            label_w: 14,
             max_channels: 6,
             sweeps: 4,
         }
@@ -79,6 +79,8 @@ pub struct Layout {
     /// Edges drawn against the flow to break cycles.
     pub reversed_edges: usize,
     pub label_w: u32,
+    /// Per layer: left x and width of its column.
+    pub columns: Vec<(u32, u32)>,
 }
 
 /// Lays out `widths.len()` nodes (box widths given) and `edges` (source, target).
@@ -366,11 +368,12 @@ fn place(l: &mut Layout, p: LayoutParams) {
             }
         }
         let c = per_gap[li].clamp(1, p.max_channels.max(1));
+        l.columns.push((x, w));
         gap_start.push(x + w);
         channels.push(c);
         x += w;
         if li + 1 < l.layers.len() {
-            x += c + 2 + p.label_w + 1;
+            x += c + p.label_w + 4;
         }
     }
     l.width = x;

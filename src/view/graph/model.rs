@@ -76,16 +76,26 @@ fn group_of(
     snap_node: Option<&crate::model::snapshot::Node>,
     id: &str,
     c: Collapse,
+    unique_name: &dyn Fn(&str) -> bool,
 ) -> (String, String) {
     let Some(n) = snap_node else {
         return (id.to_string(), id.to_string());
     };
+    // Short labels: the workload name, qualified only when it is ambiguous.
+    let short = |name: &str, full: String| {
+        if unique_name(name) {
+            name.to_string()
+        } else {
+            full
+        }
+    };
     match (c, &n.namespace) {
         (Collapse::App, Some(ns)) if n.kind == NodeKind::Workload => match &n.app {
-            Some(app) => (format!("app:{ns}/{app}"), format!("{ns}/{app}")),
-            None => (id.to_string(), id.to_string()),
+            Some(app) => (format!("app:{ns}/{app}"), short(app, format!("{ns}/{app}"))),
+            None => (id.to_string(), short(&n.name, id.to_string())),
         },
         (Collapse::Namespace, Some(ns)) => (format!("ns:{ns}"), format!("ns {ns}")),
+        _ if n.kind == NodeKind::Workload => (id.to_string(), short(&n.name, id.to_string())),
         _ => (id.to_string(), id.to_string()),
     }
 }
@@ -155,13 +165,23 @@ impl ViewGraph {
                 }
             }
         }
+        // A name (or app) used in several namespaces needs its namespace in the label.
+        let mut name_ns: HashMap<&str, std::collections::HashSet<Option<&str>>> = HashMap::new();
+        for n in &snap.nodes {
+            let ns = n.namespace.as_deref();
+            name_ns.entry(n.name.as_str()).or_default().insert(ns);
+            if let Some(app) = &n.app {
+                name_ns.entry(app.as_str()).or_default().insert(ns);
+            }
+        }
+        let unique = |name: &str| name_ns.get(name).is_none_or(|s| s.len() <= 1);
         let mut member_of: HashMap<&str, usize> = HashMap::new();
         for id in ids {
             if member_of.contains_key(id) {
                 continue;
             }
             let node = by_id.get(id).copied();
-            let (gid, label) = group_of(node, id, collapse);
+            let (gid, label) = group_of(node, id, collapse, &unique);
             let idx = match g.index.get(&gid) {
                 Some(&i) => i,
                 None => {

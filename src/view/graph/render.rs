@@ -153,6 +153,27 @@ pub fn health_style(t: &Theme, h: Health, node: bool) -> Style {
     }
 }
 
+/// Horizontal scroll: everything when it fits; else the focus and the layer it
+/// calls fully visible, with as much of its callers as the width leaves.
+fn x_offset(l: &Layout, focus: Option<usize>, width: u16) -> Option<i64> {
+    let w = i64::from(width);
+    if i64::from(l.width) < w {
+        return Some(-1);
+    }
+    let e = &l.elems[l.node_elem[focus?]];
+    let right = l
+        .columns
+        .get(e.layer + 1)
+        .map_or(i64::from(e.x + e.w), |&(x, cw)| i64::from(x + cw));
+    let keep_focus = i64::from(e.x) - 1;
+    let show_right = right - w + 1;
+    Some(if show_right <= keep_focus {
+        show_right.max(-1)
+    } else {
+        keep_focus
+    })
+}
+
 /// The health glyph (so health reads without colour too).
 pub fn health_glyph(t: &Theme, h: Health) -> &str {
     match h {
@@ -256,12 +277,7 @@ fn draw(
         let max = (i64::from(total) - i64::from(view) + 1).max(0);
         (c - i64::from(view) / 2).clamp(0, max)
     };
-    // One column of margin on the left looks better when everything fits.
-    let ox = if i64::from(l.width) < i64::from(inner.width) {
-        -1
-    } else {
-        fit(cx, inner.width, l.width)
-    };
+    let ox = x_offset(l, focus, inner.width).unwrap_or_else(|| fit(cx, inner.width, l.width));
     let oy = fit(cy, inner.height, l.height);
     let cells = usize::from(inner.width) * usize::from(inner.height);
     let mut c = Canvas {
@@ -325,7 +341,7 @@ fn draw(
             let e = &g.edges[h.edge];
             let (mark, mark_style) = mtls_mark(t, e.mtls);
             let text = edge_label(e, ctx.ui.label_mode);
-            let max = l.label_w.saturating_sub(3) as usize;
+            let max = l.label_w as usize;
             let mut x = i64::from(lx);
             if !mark.is_empty() {
                 c.put(x, i64::from(h.y_to), mark, mark_style);

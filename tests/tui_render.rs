@@ -1,0 +1,118 @@
+//! Every view of the Bookinfo fixture at 80×24 and 160×48 (insta snapshots), and
+//! every view at tiny sizes without panicking.
+#![allow(clippy::unwrap_used)]
+mod tui_support;
+
+use meshscope::app::App;
+use meshscope::app::action::Action;
+use tui_support::*;
+
+/// The screens to check: a name and the actions that reach it from the start.
+fn screens() -> Vec<(&'static str, Vec<Action>)> {
+    vec![
+        ("graph", vec![]),
+        ("graph_p95", vec![Action::ToggleLabel]),
+        ("graph_by_app", vec![Action::Collapse]),
+        (
+            "graph_by_namespace",
+            vec![Action::Collapse, Action::Collapse],
+        ),
+        (
+            "graph_neighbourhood",
+            vec![Action::Neighbourhood, Action::Right],
+        ),
+        ("workloads", vec![Action::ShowWorkloads]),
+        (
+            "workloads_by_rps",
+            vec![
+                Action::ShowWorkloads,
+                Action::SortNext,
+                Action::SortNext,
+                Action::SortNext,
+                Action::SortReverse,
+            ],
+        ),
+        ("edges", vec![Action::ShowEdges]),
+        ("gaps", vec![Action::ShowGaps]),
+        ("rules", vec![Action::ShowRules]),
+        ("detail_node", vec![Action::Select]),
+        (
+            "detail_edge",
+            vec![
+                Action::ShowEdges,
+                Action::Down,
+                Action::Down,
+                Action::Down,
+                Action::Select,
+            ],
+        ),
+        ("gap_jump", vec![Action::ShowGaps, Action::Select]),
+        ("help", vec![Action::Help]),
+    ]
+}
+
+fn reach(actions: &[Action]) -> App {
+    let mut app = app(bookinfo());
+    for a in actions {
+        app.update(*a);
+    }
+    app
+}
+
+#[test]
+fn every_view_at_80x24_and_160x48() {
+    for (name, actions) in screens() {
+        let app = reach(&actions);
+        for (w, h) in [(80, 24), (160, 48)] {
+            let term = render(&app, w, h);
+            insta::assert_snapshot!(format!("{name}_{w}x{h}"), term.backend());
+        }
+    }
+}
+
+#[test]
+fn every_view_survives_tiny_terminals() {
+    for (_, actions) in screens() {
+        let app = reach(&actions);
+        for (w, h) in [(0, 0), (1, 1), (20, 5), (5, 20), (2, 3)] {
+            render(&app, w, h);
+        }
+    }
+}
+
+#[test]
+fn empty_snapshot_says_nothing_is_known_yet() {
+    let snap = std::sync::Arc::new(meshscope::model::snapshot::Snapshot::empty(
+        "2026-11-21T00:00:00Z".into(),
+        0.0,
+    ));
+    for (view, needle) in [
+        (Action::ShowGraph, "No workloads seen yet"),
+        (Action::ShowWorkloads, "No workloads seen yet"),
+        (Action::ShowGaps, "No gaps known yet"),
+        (Action::ShowRules, "no routes known yet"),
+    ] {
+        let mut a = app(snap.clone());
+        a.update(view);
+        let screen = render(&a, 100, 20).backend().to_string();
+        assert!(
+            screen.contains(needle),
+            "{view:?} should say '{needle}':\n{screen}"
+        );
+        render(&a, 1, 1);
+        render(&a, 0, 0);
+    }
+}
+
+#[test]
+fn failing_edge_and_mtls_marks_are_drawn() {
+    let screen = render(&app(bookinfo()), 160, 48).backend().to_string();
+    // The failing edge shows its success rate; full mTLS shows a lock, none a warning.
+    assert!(screen.contains("82.0%"), "{screen}");
+    assert!(screen.contains('🔒'));
+    assert!(screen.contains('⚠'));
+    assert!(
+        screen.contains("✖ reviews-v3"),
+        "failing node glyph:\n{screen}"
+    );
+}
