@@ -70,12 +70,31 @@ pub struct TuiOptions {
     pub keymap_overrides: KeyOverrides,
 }
 
+impl TuiOptions {
+    /// Options from the user's environment: theme `theme` (user theme files and
+    /// `NO_COLOR` honoured) and the `[keys]` table of
+    /// `$XDG_CONFIG_HOME/meshscope/config.toml`.
+    pub fn from_user_config(theme: &str) -> anyhow::Result<TuiOptions> {
+        Ok(TuiOptions {
+            theme: Theme::load(theme)?,
+            keymap_overrides: crate::app::keymap::load_user_key_overrides()?,
+            ..TuiOptions::default()
+        })
+    }
+}
+
 /// Redraws happen at most this often.
 pub const FRAME: Duration = Duration::from_millis(50);
 
 /// Runs the TUI on the real terminal (restored on exit and on panic).
 pub async fn run(feed: Feed, opts: TuiOptions) -> anyhow::Result<()> {
-    let mut terminal = ratatui::try_init()?;
+    let mut terminal = match ratatui::try_init() {
+        Ok(t) => t,
+        Err(e) => {
+            ratatui::restore();
+            return Err(anyhow::anyhow!("cannot set up the terminal: {e}"));
+        }
+    };
     let events = crossterm::event::EventStream::new().filter_map(|r| std::future::ready(r.ok()));
     let result = run_loop(&mut terminal, events, feed, opts).await;
     ratatui::restore();

@@ -81,16 +81,16 @@ const WORKLOAD_COLS: &[Col] = &[
 ];
 
 const EDGE_COLS: &[Col] = &[
-    col("SOURCE", 16, true, 0),
-    col("TARGET", 16, true, 0),
+    col("SOURCE", 22, true, 0),
+    col("TARGET", 22, true, 0),
     col("SERVICE", 18, true, 3),
     col("PROTO", 5, false, 3),
     num_col("SUCCESS", 7, 0),
     num_col("RPS", 7, 0),
     num_col("P50", 7, 3),
     num_col("P95", 7, 0),
-    num_col("P99", 7, 2),
-    col("MTLS", 9, false, 1),
+    num_col("P99", 7, 3),
+    col("MTLS", 7, false, 1),
     num_col("TCP", 5, 2),
 ];
 
@@ -129,16 +129,22 @@ fn success_cell(rps: Option<f64>, ok: Option<f64>) -> (String, Tone) {
 }
 
 fn workload_rows(snap: &Snapshot) -> Vec<TRow> {
+    let mut by_target: std::collections::HashMap<&str, Vec<&crate::model::snapshot::Edge>> =
+        std::collections::HashMap::new();
+    for e in &snap.edges {
+        by_target.entry(e.target.as_str()).or_default().push(e);
+    }
     snap.nodes
         .iter()
         .map(|n| {
-            let inbound: Vec<_> = snap.edges.iter().filter(|e| e.target == n.id).collect();
+            let inbound: &[&crate::model::snapshot::Edge] =
+                by_target.get(n.id.as_str()).map_or(&[], |v| v.as_slice());
             let sig = n
                 .signals
                 .clone()
                 .unwrap_or_else(|| aggregate(inbound.iter().map(|e| &e.signals)));
             let (mut w, mut sum) = (0.0, 0.0);
-            for e in &inbound {
+            for e in inbound {
                 if let Some(f) = e.mtls.fraction {
                     let weight = e.signals.rps.filter(|r| *r > 0.0).unwrap_or(1.0);
                     w += weight;
@@ -360,33 +366,40 @@ impl Widget for &TableView<'_> {
             }
         }
         visible.sort_unstable();
-        let widths: Vec<Constraint> = visible
-            .iter()
-            .map(|&i| {
-                if all[i].grow {
-                    Constraint::Min(all[i].width)
-                } else {
-                    Constraint::Length(all[i].width)
-                }
-            })
-            .collect();
         // The widths the grow columns get, to shorten ids sensibly.
         let fixed: u16 = visible
             .iter()
             .filter(|&&i| !all[i].grow)
             .map(|&i| all[i].width + 1)
             .sum();
-        let growers = visible.iter().filter(|&&i| all[i].grow).count().max(1) as u16;
-        let share = inner.width.saturating_sub(fixed) / growers;
-        let col_w: Vec<u16> = all
+        // Grow columns take what their content needs; the narrowest are served
+        // first so the room they leave goes to the wider ones.
+        let mut col_w: Vec<u16> = all.iter().map(|c| c.width).collect();
+        let mut growing: Vec<(u16, usize)> = visible
             .iter()
-            .map(|c| {
-                if c.grow {
-                    share.saturating_sub(1).max(c.width)
-                } else {
-                    c.width
-                }
+            .filter(|&&i| all[i].grow)
+            .map(|&i| {
+                let need = rows
+                    .iter()
+                    .map(|r| fmt::width(&r.cells[i].0))
+                    .max()
+                    .unwrap_or(0);
+                (need.max(all[i].title.len() + 1) as u16, i)
             })
+            .collect();
+        growing.sort_unstable();
+        let mut room = inner.width.saturating_sub(fixed);
+        let mut left = growing.len() as u16;
+        for (need, i) in growing {
+            let fair = (room / left.max(1)).saturating_sub(1);
+            let w = need.min(fair.max(all[i].width));
+            col_w[i] = w;
+            room = room.saturating_sub(w + 1);
+            left -= 1;
+        }
+        let widths: Vec<Constraint> = visible
+            .iter()
+            .map(|&i| Constraint::Length(col_w[i]))
             .collect();
         let header = Row::new(visible.iter().map(|&i| {
             let mut h = all[i].title.to_string();

@@ -3,6 +3,7 @@
 pub mod layout;
 pub mod model;
 mod render;
+pub mod synthetic;
 
 pub use render::{GraphView, edge_label, health_glyph, health_style, mtls_mark};
 
