@@ -47,8 +47,9 @@ fn benches(c: &mut Criterion) {
     }
 
     // The whole 2,000-node drawing (no neighbourhood), scrolled to the focus.
+    let whole = Laid::new(graph.clone());
     let mut full = app.screen();
-    full.ctx.laid = &app.graph.full;
+    full.ctx.laid = &whole;
     full.ctx.hood = false;
     let area = Rect::new(0, 0, 160, 48);
     c.bench_function("graph_frame_2000_nodes_whole_graph_160x48", |b| {
@@ -58,7 +59,7 @@ fn benches(c: &mut Criterion) {
             black_box(buf)
         })
     });
-    let l = &app.graph.full.layout;
+    let l = &whole.layout;
     eprintln!(
         "whole layout: {} layers, {} elements (incl. dummies), {} hops, {}x{} cells, {} reversed edges",
         l.layers.len(),

@@ -167,9 +167,24 @@ fn large_graphs_show_a_neighbourhood_and_focus_moves_along_edges() {
 }
 
 #[test]
-fn synthetic_2000_layout_has_no_overlaps() {
+fn synthetic_layout_has_no_overlaps_and_every_edge_drawn() {
     let snap = synthetic::snapshot(300);
-    let mut cache = GraphCache::default();
-    cache.update(&snap, Collapse::None);
-    assert!(boxes_overlap(&cache.full.layout).is_none());
+    let laid = meshscope::app::graph_cache::Laid::new(ViewGraph::build(&snap, Collapse::None));
+    assert!(boxes_overlap(&laid.layout).is_none());
+    let drawn: std::collections::HashSet<usize> = laid.layout.hops.iter().map(|h| h.edge).collect();
+    let expected = laid
+        .graph
+        .edges
+        .iter()
+        .filter(|e| e.source != e.target)
+        .count();
+    assert_eq!(drawn.len(), expected);
+    assert_eq!(
+        laid.layout
+            .hops
+            .iter()
+            .filter(|h| h.label_x.is_some())
+            .count(),
+        expected
+    );
 }

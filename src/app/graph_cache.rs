@@ -48,7 +48,15 @@ impl GraphCache {
         if self.key == Some(key) {
             self.full.graph = graph;
         } else {
-            self.full = Laid::new(graph);
+            // A graph this large is only ever drawn as neighbourhoods: skip its full layout.
+            self.full = if graph.nodes.len() > AUTO_NEIGHBOURHOOD_NODES {
+                Laid {
+                    graph,
+                    layout: Layout::default(),
+                }
+            } else {
+                Laid::new(graph)
+            };
             self.key = Some(key);
             if let Some((_, laid)) = &mut self.hood {
                 // Force a relayout of the neighbourhood below.

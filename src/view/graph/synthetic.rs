@@ -4,9 +4,10 @@ use crate::model::snapshot::{
     Edge, Evidence, Mtls, MtlsStatus, Node, NodeKind, Protocol, Signals, Snapshot,
 };
 
-/// `n` workloads in `n / 100 + 1` namespaces, about two calls per workload
-/// (mostly "downstream", one in fifty back upstream to make cycles), with
-/// varied health and mTLS.
+/// `n` workloads in `n / 100 + 1` namespaces and eight tiers (gateways →
+/// front ends → … → data stores, as real meshes are built), about two calls
+/// per workload into the next one or two tiers, one in fifty back upstream to
+/// make cycles, with varied health and mTLS.
 pub fn snapshot(n: usize) -> Snapshot {
     let mut s = Snapshot::empty("2026-11-21T00:00:00Z".into(), 60.0);
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -32,12 +33,19 @@ pub fn snapshot(n: usize) -> Snapshot {
             signals: Some(signals(i, &mut rand)),
         });
     }
+    const TIERS: usize = 8;
+    let tier_of = |i: usize| i * TIERS / n.max(1);
+    let tier_start = |t: usize| (t * n).div_ceil(TIERS);
     for i in 0..n {
-        for k in 0..2 {
+        for _ in 0..2 {
+            let t = tier_of(i);
             let j = if rand(50) == 0 && i > 0 {
                 rand(i)
             } else {
-                (i + 1 + rand(40) + k * 7).min(n - 1)
+                let target_tier = (t + 1 + rand(2)).min(TIERS - 1);
+                let lo = tier_start(target_tier).min(n - 1);
+                let hi = tier_start(target_tier + 1).clamp(lo + 1, n);
+                lo + rand(hi - lo)
             };
             if j == i
                 || s.edges
