@@ -116,3 +116,47 @@ fn failing_edge_and_mtls_marks_are_drawn() {
         "failing node glyph:\n{screen}"
     );
 }
+
+#[test]
+fn detail_shows_sparklines_once_history_builds_up() {
+    let mut a = app(bookinfo());
+    for (i, rps) in [5.0, 9.0, 14.0].iter().enumerate() {
+        let mut next = (*bookinfo()).clone();
+        next.collected_at = format!("2026-11-21T13:3{}:00Z", i + 1);
+        for e in &mut next.edges {
+            e.signals.rps = Some(*rps);
+        }
+        a.set_snapshot(std::sync::Arc::new(next));
+    }
+    a.update(Action::ShowEdges);
+    a.update(Action::Select);
+    let screen = render(&a, 100, 30).backend().to_string();
+    // rps of the first edge over four rounds: 20.1, 5, 9, 14.
+    assert!(screen.contains("█▁▃▅"), "{screen}");
+    assert_eq!(a.history.rounds(), 4);
+    // The same snapshot twice is recorded once.
+    let same = a.snapshot.clone();
+    a.set_snapshot(same);
+    assert_eq!(a.history.rounds(), 4);
+}
+
+#[test]
+fn status_bar_shows_progress_pause_and_sources() {
+    let mut a = app(bookinfo());
+    a.ui.progress.total = 1000;
+    a.ui.progress.scraped = 812;
+    a.ui.progress.paused = true;
+    let screen = render(&a, 160, 10).backend().to_string();
+    let status = screen.lines().last().unwrap();
+    for needle in [
+        "PAUSED",
+        "ctx kind-bookinfo",
+        "ns all",
+        "istio 1.24.2",
+        "3s ago",
+        "scraped 812/1000",
+        "traces degraded",
+    ] {
+        assert!(status.contains(needle), "'{needle}' missing from {status}");
+    }
+}

@@ -251,9 +251,20 @@ fn title(ctx: &Ctx<'_>, g: &ViewGraph) -> String {
         s.push_str(&format!(" · {}", ctx.ui.collapse.name()));
     }
     s.push_str(match ctx.ui.label_mode {
-        LabelMode::RpsSuccess => " · rps, success ",
-        LabelMode::P95 => " · p95 ",
+        LabelMode::RpsSuccess => " · rps, success",
+        LabelMode::P95 => " · p95",
     });
+    let focus = ctx
+        .ui
+        .focus
+        .as_ref()
+        .and_then(|f| g.index.get(f))
+        .map(|&i| &g.nodes[i].label);
+    if let Some(f) = focus {
+        s.push_str(&format!(" · selected {f} "));
+    } else {
+        s.push(' ');
+    }
     s
 }
 
