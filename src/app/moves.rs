@@ -62,7 +62,14 @@ impl App {
     fn graph_move(&mut self, action: Action) {
         let laid = self.laid();
         let (g, l) = (&laid.graph, &laid.layout);
-        let Some(cur) = self.ui.focus.as_ref().and_then(|f| g.index.get(f)).copied() else {
+        let Some(cur) = self
+            .ui
+            .focus
+            .as_ref()
+            .and_then(|f| g.index.get(f))
+            .copied()
+            .filter(|&c| c < l.node_elem.len())
+        else {
             self.fix_focus();
             return;
         };

@@ -233,6 +233,17 @@ impl Widget for &GraphView<'_> {
             );
             return;
         }
+        if l.node_elem.len() != g.nodes.len() {
+            // Only possible if the layout is out of step with the graph; never index past it.
+            buf.set_stringn(
+                inner.x + 1,
+                inner.y,
+                "Select a node (j/k) to draw its neighbourhood.",
+                usize::from(inner.width.saturating_sub(1)),
+                t.muted,
+            );
+            return;
+        }
         let focus = ctx.ui.focus.as_ref().and_then(|f| g.index.get(f)).copied();
         draw(g, l, focus, ctx, inner, buf);
     }
