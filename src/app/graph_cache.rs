@@ -23,7 +23,7 @@ impl Laid {
         let widths: Vec<u32> = graph
             .nodes
             .iter()
-            .map(|n| width(&n.label).min(MAX_LABEL) as u32 + 5)
+            .map(|n| width(&n.label).min(MAX_LABEL) as u32 + 4)
             .collect();
         let edges: Vec<(usize, usize)> = graph.edges.iter().map(|e| (e.source, e.target)).collect();
         let layout = layout(&widths, &edges, LayoutParams::default());

@@ -46,6 +46,18 @@ pub fn rps(v: Option<f64>) -> String {
     }
 }
 
+/// A compact rate for graph labels: `0.25`, `6.7`, `20`, `1.2k`, or `-`.
+pub fn rps_short(v: Option<f64>) -> String {
+    match v {
+        None => "-".into(),
+        Some(v) if v >= 10_000.0 => format!("{:.0}k", v / 1000.0),
+        Some(v) if v >= 1000.0 => format!("{:.1}k", v / 1000.0),
+        Some(v) if v >= 10.0 => format!("{v:.0}"),
+        Some(v) if v >= 1.0 => format!("{v:.1}"),
+        Some(v) => format!("{v:.2}"),
+    }
+}
+
 /// `99.5%`, `100%`, or `-`.
 pub fn pct(v: Option<f64>) -> String {
     match v {

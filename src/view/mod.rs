@@ -131,13 +131,13 @@ impl Widget for &Screen<'_> {
         status::tabs(ctx, top, buf);
         match &ctx.ui.overlay {
             Some(Overlay::Help) => {
-                let title = format!(" help · {} · esc closes ", ctx.ui.view.name());
+                let title = format!(" help · {} · j/k scroll · esc closes ", ctx.ui.view.name());
                 self.text_view(View::Help, title, ctx.ui.help_scroll, body, buf);
             }
             Some(Overlay::Detail(_)) => {
                 self.text_view(
                     View::Detail,
-                    " detail · esc back ".into(),
+                    " detail · j/k scroll · esc back ".into(),
                     ctx.ui.detail_scroll,
                     body,
                     buf,

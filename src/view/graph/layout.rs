@@ -16,7 +16,7 @@ pub struct LayoutParams {
 impl Default for LayoutParams {
     fn default() -> Self {
         LayoutParams {
-            label_w: 14,
+            label_w: 13,
             max_channels: 6,
             sweeps: 4,
         }

@@ -157,8 +157,9 @@ pub fn health_style(t: &Theme, h: Health, node: bool) -> Style {
 /// calls fully visible, with as much of its callers as the width leaves.
 fn x_offset(l: &Layout, focus: Option<usize>, width: u16) -> Option<i64> {
     let w = i64::from(width);
-    if i64::from(l.width) < w {
-        return Some(-1);
+    if i64::from(l.width) <= w {
+        // A one-column margin when there is room for it.
+        return Some(if i64::from(l.width) < w { -1 } else { 0 });
     }
     let e = &l.elems[l.node_elem[focus?]];
     let right = l
@@ -199,7 +200,7 @@ pub fn edge_label(e: &GEdge, mode: LabelMode) -> String {
     match mode {
         LabelMode::RpsSuccess => format!(
             "{}/s {}",
-            fmt::rps(e.signals.rps),
+            fmt::rps_short(e.signals.rps),
             fmt::pct(e.signals.success_rate)
         ),
         LabelMode::P95 => format!("p95 {}", fmt::ms(e.signals.p95_ms)),
@@ -414,7 +415,7 @@ fn draw(
             border,
         );
         let glyph = health_glyph(t, n.health);
-        let label = truncate(&n.label, MAX_LABEL.min(inner_w.saturating_sub(3)));
+        let label = truncate(&n.label, MAX_LABEL.min(inner_w.saturating_sub(2)));
         let label_style = if focused { t.node_focused } else { t.text };
         c.put(x + 1, y + 1, glyph, health_style(t, n.health, true));
         c.put(x + 3, y + 1, &label, label_style);
