@@ -223,15 +223,27 @@ fn longest_path(n: usize, dag: &[Option<(usize, usize)>]) -> Vec<usize> {
         succ[a].push(b);
         indeg[b] += 1;
     }
+    let sources: Vec<bool> = indeg.iter().map(|&d| d == 0).collect();
     let mut layer = vec![0usize; n];
+    let mut topo = Vec::with_capacity(n);
     let mut queue: std::collections::VecDeque<usize> = (0..n).filter(|&v| indeg[v] == 0).collect();
     while let Some(v) = queue.pop_front() {
+        topo.push(v);
         for &t in &succ[v] {
             layer[t] = layer[t].max(layer[v] + 1);
             indeg[t] -= 1;
             if indeg[t] == 0 {
                 queue.push_back(t);
             }
+        }
+    }
+    // Sources sit just left of their nearest callee, not all in the first column:
+    // shorter edges, fewer dummies.
+    for &v in topo.iter().rev() {
+        if sources[v]
+            && let Some(m) = succ[v].iter().map(|&t| layer[t]).min()
+        {
+            layer[v] = m.saturating_sub(1);
         }
     }
     layer

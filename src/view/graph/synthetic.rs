@@ -6,8 +6,8 @@ use crate::model::snapshot::{
 
 /// `n` workloads in `n / 100 + 1` namespaces and eight tiers (gateways →
 /// front ends → … → data stores, as real meshes are built), about two calls
-/// per workload into the next one or two tiers, one in fifty back upstream to
-/// make cycles, with varied health and mTLS.
+/// per workload into the next one or two tiers, one in fifty back to one of
+/// its callers (a cycle), with varied health and mTLS.
 pub fn snapshot(n: usize) -> Snapshot {
     let mut s = Snapshot::empty("2026-11-21T00:00:00Z".into(), 60.0);
     let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
@@ -36,11 +36,13 @@ pub fn snapshot(n: usize) -> Snapshot {
     const TIERS: usize = 8;
     let tier_of = |i: usize| i * TIERS / n.max(1);
     let tier_start = |t: usize| (t * n).div_ceil(TIERS);
+    let mut callers: Vec<Vec<usize>> = vec![Vec::new(); n];
     for i in 0..n {
         for _ in 0..2 {
             let t = tier_of(i);
-            let j = if rand(50) == 0 && i > 0 {
-                rand(i)
+            let j = if rand(50) == 0 && !callers[i].is_empty() {
+                // A call back to one of its callers: a real cycle.
+                callers[i][rand(callers[i].len())]
             } else {
                 let target_tier = (t + 1 + rand(2)).min(TIERS - 1);
                 let lo = tier_start(target_tier).min(n - 1);
@@ -61,6 +63,7 @@ pub fn snapshot(n: usize) -> Snapshot {
                 1 => MtlsStatus::Partial,
                 _ => MtlsStatus::Full,
             };
+            callers[j].push(i);
             s.edges.push(Edge {
                 source: s.nodes[i].id.clone(),
                 target: s.nodes[j].id.clone(),
