@@ -172,47 +172,82 @@ fn elem(node: Option<usize>, layer: usize, w: u32, h: u32) -> Elem {
     }
 }
 
-/// Marks the edges to reverse so that the rest is acyclic (iterative DFS from
-/// sources first, then from any unvisited node).
+/// Marks the edges to reverse so that the rest is acyclic: the greedy
+/// feedback-arc-set heuristic of Eades, Lin and Smyth (peel sinks and sources,
+/// else take the node with the largest out − in), then reverse every edge that
+/// points backwards in that order. Few reversals, and independent of visit order.
 fn break_cycles(n: usize, edges: &[(usize, usize)]) -> Vec<bool> {
-    let mut out_edges: Vec<Vec<usize>> = vec![Vec::new(); n];
-    let mut indeg = vec![0usize; n];
-    for (i, &(s, t)) in edges.iter().enumerate() {
-        if s < n && t < n && s != t {
-            out_edges[s].push(i);
-            indeg[t] += 1;
-        }
+    use std::cmp::Reverse;
+    use std::collections::BinaryHeap;
+    let valid = |&(s, t): &(usize, usize)| s < n && t < n && s != t;
+    let mut out_adj: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let mut in_adj: Vec<Vec<usize>> = vec![Vec::new(); n];
+    let (mut indeg, mut outdeg) = (vec![0i64; n], vec![0i64; n]);
+    for &(s, t) in edges.iter().filter(|e| valid(e)) {
+        out_adj[s].push(t);
+        in_adj[t].push(s);
+        outdeg[s] += 1;
+        indeg[t] += 1;
     }
-    let mut state = vec![0u8; n]; // 0 new, 1 on stack, 2 done
-    let mut reversed = vec![false; edges.len()];
-    let roots = (0..n).filter(|&v| indeg[v] == 0).chain(0..n);
-    for root in roots {
-        if state[root] != 0 {
-            continue;
-        }
-        let mut stack: Vec<(usize, usize)> = vec![(root, 0)];
-        state[root] = 1;
-        while let Some(top) = stack.last_mut() {
-            let (v, i) = *top;
-            if i < out_edges[v].len() {
-                top.1 += 1;
-                let ei = out_edges[v][i];
-                let t = edges[ei].1;
-                match state[t] {
-                    0 => {
-                        state[t] = 1;
-                        stack.push((t, 0));
-                    }
-                    1 => reversed[ei] = true,
-                    _ => {}
+    let mut removed = vec![false; n];
+    let (mut head, mut tail) = (Vec::with_capacity(n), Vec::new());
+    let mut sinks: Vec<usize> = (0..n).filter(|&v| outdeg[v] == 0).collect();
+    let mut sources: Vec<usize> = (0..n).filter(|&v| indeg[v] == 0).collect();
+    let mut heap: BinaryHeap<(i64, Reverse<usize>)> =
+        (0..n).map(|v| (outdeg[v] - indeg[v], Reverse(v))).collect();
+    let mut remaining = n;
+    while remaining > 0 {
+        let v = if let Some(v) = sinks.pop() {
+            if removed[v] || outdeg[v] != 0 {
+                continue;
+            }
+            tail.push(v);
+            v
+        } else if let Some(v) = sources.pop() {
+            if removed[v] || indeg[v] != 0 {
+                continue;
+            }
+            head.push(v);
+            v
+        } else {
+            let Some((delta, Reverse(v))) = heap.pop() else {
+                break;
+            };
+            if removed[v] || delta != outdeg[v] - indeg[v] {
+                continue;
+            }
+            head.push(v);
+            v
+        };
+        removed[v] = true;
+        remaining -= 1;
+        for &t in &out_adj[v] {
+            if !removed[t] {
+                indeg[t] -= 1;
+                if indeg[t] == 0 {
+                    sources.push(t);
                 }
-            } else {
-                state[v] = 2;
-                stack.pop();
+                heap.push((outdeg[t] - indeg[t], Reverse(t)));
+            }
+        }
+        for &u in &in_adj[v] {
+            if !removed[u] {
+                outdeg[u] -= 1;
+                if outdeg[u] == 0 {
+                    sinks.push(u);
+                }
+                heap.push((outdeg[u] - indeg[u], Reverse(u)));
             }
         }
     }
-    reversed
+    let mut pos = vec![0usize; n];
+    for (i, &v) in head.iter().chain(tail.iter().rev()).enumerate() {
+        pos[v] = i;
+    }
+    edges
+        .iter()
+        .map(|e| valid(e) && pos[e.0] > pos[e.1])
+        .collect()
 }
 
 /// Longest path from the sources (Kahn's order).
