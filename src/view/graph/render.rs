@@ -326,7 +326,19 @@ fn draw(
         }
     };
     // Lines: quiet edges first so failing and focused ones win shared cells.
-    let mut order: Vec<usize> = (0..l.hops.len()).collect();
+    // Only hops whose bounding box meets the viewport are drawn (labels included).
+    let (vx0, vy0) = (ox - 1, oy - 1);
+    let (vx1, vy1) = (ox + i64::from(inner.width), oy + i64::from(inner.height));
+    let mut order: Vec<usize> = (0..l.hops.len())
+        .filter(|&hi| {
+            let h = &l.hops[hi];
+            let (from, to) = (&l.elems[h.from], &l.elems[h.to]);
+            let (x0, x1) = (i64::from(from.x), i64::from(to.x + to.w));
+            let y0 = i64::from(h.y_from.min(h.y_to).min(from.y).min(to.y));
+            let y1 = i64::from(h.y_from.max(h.y_to).max(from.y).max(to.y));
+            x1 >= vx0 && x0 <= vx1 && y1 >= vy0 && y0 <= vy1
+        })
+        .collect();
     let rank = |ei: usize| {
         let e = &g.edges[ei];
         let on_focus = focus.is_some_and(|f| e.source == f || e.target == f);
