@@ -437,6 +437,7 @@ fn place(l: &mut Layout, p: LayoutParams) {
             l.hops[h].y_to = l.elems[t].y + in_port[h];
         }
         hops.sort_by_key(|&h| (l.hops[h].y_from.min(l.hops[h].y_to), l.hops[h].y_to));
+        *hops = channel_order(&l.hops, hops);
         let c = channels[g];
         for (k, &h) in hops.iter().enumerate() {
             let hop = &mut l.hops[h];
@@ -446,4 +447,59 @@ fn place(l: &mut Layout, p: LayoutParams) {
             }
         }
     }
+}
+
+/// Orders the hops of one gap for channel assignment (left to right). A hop
+/// that leaves on the row where another arrives must take a channel left of
+/// it, or their horizontal segments would merge into one ambiguous line. Each
+/// row has at most one leaving and one arriving hop, so the constraints are
+/// chains: emit each chain from its free end; leftovers (cycles) keep `base` order.
+fn channel_order(all: &[Hop], base: &[usize]) -> Vec<usize> {
+    use std::collections::HashMap;
+    let leaving: HashMap<u32, usize> = base
+        .iter()
+        .filter(|&&h| all[h].y_from != all[h].y_to)
+        .map(|&h| (all[h].y_from, h))
+        .collect();
+    // before[a] = the hop that must come before `a`.
+    let before = |a: usize| {
+        leaving
+            .get(&all[a].y_to)
+            .copied()
+            .filter(|&b| b != a && all[a].y_from != all[a].y_to)
+    };
+    let mut has_dependent: std::collections::HashSet<usize> = std::collections::HashSet::new();
+    for &a in base {
+        if let Some(b) = before(a) {
+            has_dependent.insert(b);
+        }
+    }
+    let mut done = std::collections::HashSet::new();
+    let mut out = Vec::with_capacity(base.len());
+    // Walk each chain from its last hop back to its first, then emit first → last.
+    for &end in base {
+        if has_dependent.contains(&end) || done.contains(&end) {
+            continue;
+        }
+        let mut chain = vec![end];
+        let mut cur = end;
+        while let Some(b) = before(cur) {
+            if done.contains(&b) || chain.contains(&b) {
+                break;
+            }
+            chain.push(b);
+            cur = b;
+        }
+        for &h in chain.iter().rev() {
+            if done.insert(h) {
+                out.push(h);
+            }
+        }
+    }
+    for &h in base {
+        if done.insert(h) {
+            out.push(h);
+        }
+    }
+    out
 }
