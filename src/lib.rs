@@ -4,6 +4,7 @@
 //! `model` (pure) → `analyze` (pure) → [`model::snapshot::Snapshot`] → the TUI
 //! or headless output. See ARCHITECTURE.md in the shared folder.
 
+pub mod app;
 pub mod app_main;
 pub mod cli;
 pub mod collect;
@@ -11,3 +12,5 @@ pub mod mesh;
 pub mod model;
 pub mod output;
 pub mod sim;
+pub mod tui;
+pub mod view;
