@@ -7,3 +7,4 @@ pub mod live;
 pub mod manifests;
 pub mod scrape;
 pub mod session;
+pub mod feed;

@@ -1,0 +1,96 @@
+//! The continuous collector behind the TUI: a task that scrapes every
+//! interval, rebuilds the snapshot from its last two rounds and publishes
+//! it on a `watch` (latest wins: a stale scrape is worthless). Commands from
+//! the UI (refresh now, pause, namespace) arrive on a bounded channel.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{mpsc, watch};
+
+use crate::collect::kube::{Connected, Scope};
+use crate::collect::live::{ScrapeOptions, scrape_round, scrape_targets};
+use crate::collect::session::{inventory, scrape_summary};
+use crate::model::build::{BuildContext, Round, build_snapshot};
+use crate::model::snapshot::{ClusterInfo, Snapshot};
+use crate::tui::{Command, Progress};
+
+/// How often the inventory is listed again (in rounds).
+const RELIST_EVERY: u32 = 15;
+
+/// Run until `Command::Quit` or until the command channel closes.
+pub async fn run(
+    mut conn: Connected,
+    interval: Duration,
+    scrape: ScrapeOptions,
+    snapshots: watch::Sender<Arc<Snapshot>>,
+    progress: watch::Sender<Progress>,
+    mut commands: mpsc::Receiver<Command>,
+) {
+    let (mut inv, mut kube_sources) = inventory(&conn).await;
+    let mut prev: Option<Round> = None;
+    let mut paused = false;
+    let mut rounds_since_list = 0u32;
+    loop {
+        if !paused {
+            if rounds_since_list >= RELIST_EVERY {
+                (inv, kube_sources) = inventory(&conn).await;
+                rounds_since_list = 0;
+            }
+            rounds_since_list += 1;
+            let targets = scrape_targets(&inv, &conn.scope);
+            let total = targets.len();
+            let prog = progress.clone();
+            let report = move |done: usize, total: usize| {
+                prog.send_modify(|p| {
+                    p.scraped = done;
+                    p.total = total;
+                });
+            };
+            let (round, failures) = scrape_round(&conn.client, &inv, &targets, &scrape, &report).await;
+            let rounds: Vec<Round> = prev.take().into_iter().chain(std::iter::once(round)).collect();
+            let mut sources = kube_sources.clone();
+            sources.push(scrape_summary(&rounds, total, &failures));
+            sources.extend(failures);
+            let ctx = BuildContext {
+                sources,
+                cluster: Some(ClusterInfo {
+                    context: conn.context.clone(),
+                    server: Some(conn.server.clone()),
+                }),
+                namespaces: conn.scope.namespaces(),
+            };
+            let snap = build_snapshot(&inv, &rounds, ctx);
+            let _ = snapshots.send(Arc::new(snap));
+            progress.send_modify(|p| {
+                p.last_refresh = Some(tokio::time::Instant::now());
+                p.note = None;
+            });
+            prev = rounds.into_iter().last();
+        }
+        let wait = tokio::time::sleep(interval);
+        tokio::pin!(wait);
+        tokio::select! {
+            _ = &mut wait => {}
+            cmd = commands.recv() => match cmd {
+                None | Some(Command::Quit) => return,
+                Some(Command::Refresh) => {}
+                Some(Command::Pause(p)) => {
+                    paused = p;
+                    progress.send_modify(|x| x.paused = p);
+                }
+                Some(Command::SetNamespace(ns)) => {
+                    conn.scope = ns.map_or(Scope::All, Scope::Namespace);
+                    (inv, kube_sources) = inventory(&conn).await;
+                    prev = None;
+                    rounds_since_list = 0;
+                }
+                Some(Command::SetContext(ctx)) => {
+                    progress.send_modify(|p| {
+                        p.note = Some(format!("switching context to '{ctx}' needs a restart: meshscope --context {ctx}"));
+                    });
+                }
+            },
+        }
+    }
+}
