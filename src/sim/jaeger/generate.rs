@@ -5,7 +5,7 @@
 
 use super::attrs::{CallSide, attributes};
 use super::graph;
-use super::model::{Entry, SimSpan, SpanKind};
+use super::model::{AttrValue, Entry, SimSpan, SpanKind};
 use super::traces::Tracer;
 use crate::sim::rng::{self, SplitMix64};
 use crate::sim::scenario::Latency;
@@ -23,11 +23,14 @@ struct Gen<'a> {
     rng: SplitMix64,
     spans: Vec<SimSpan>,
     request_id: String,
+    /// Whether to fill span attributes (the dependency scan does not need them).
+    with_attributes: bool,
 }
 
 /// The spans of the request `entry` of trace `trace_id` (empty when neither
-/// side of the entry call has a proxy).
-pub fn generate(t: &Tracer, trace_id: u128, entry: Entry) -> Vec<SimSpan> {
+/// side of the entry call has a proxy). Without `with_attributes` the spans
+/// are the same except for empty attribute lists (cheaper).
+pub fn generate(t: &Tracer, trace_id: u128, entry: Entry, with_attributes: bool) -> Vec<SimSpan> {
     let seed = rng::hash(
         t.scenario().seed,
         &["jaeger-gen", &format!("{trace_id:032x}")],
@@ -39,6 +42,7 @@ pub fn generate(t: &Tracer, trace_id: u128, entry: Entry) -> Vec<SimSpan> {
         rng,
         spans: Vec::new(),
         request_id,
+        with_attributes,
     };
     g.call(entry.edge, entry.start_ns, None, 0);
     g.spans
@@ -47,6 +51,14 @@ pub fn generate(t: &Tracer, trace_id: u128, entry: Entry) -> Vec<SimSpan> {
 impl Gen<'_> {
     fn span_id(&mut self) -> u64 {
         self.rng.next_u64().max(1)
+    }
+
+    fn attributes(&self, side: &CallSide<'_>, failed: bool) -> Vec<(String, AttrValue)> {
+        if self.with_attributes {
+            attributes(self.t, side, failed)
+        } else {
+            Vec::new()
+        }
     }
 
     fn pick_pod(&mut self, workload: usize) -> usize {
@@ -122,7 +134,7 @@ impl Gen<'_> {
                 outcome,
                 request_id: &self.request_id,
             };
-            let attributes = attributes(t, &side, failed);
+            let attributes = self.attributes(&side, failed);
             self.spans.push(SimSpan {
                 span_id: id,
                 parent_span_id: parent,
@@ -160,7 +172,7 @@ impl Gen<'_> {
                 outcome,
                 request_id: &self.request_id,
             };
-            let attributes = attributes(t, &side, failed);
+            let attributes = self.attributes(&side, failed);
             let server_start = start + net;
             self.spans.push(SimSpan {
                 span_id: id,

@@ -20,7 +20,7 @@ fn v3_bad(e: &ParamError, deprecated: Vec<String>) -> Answer {
 /// `GET /api/v3/services` → `{"services": [...]}`.
 pub(crate) fn services(ctx: &Ctx) -> Answer {
     let names: Vec<String> = ctx.tracer.catalog().operations.into_keys().collect();
-    Reply::Json(json!({ "services": names })).into()
+    Reply::Json(json!({ "services": names }).to_string()).into()
 }
 
 /// `GET /api/v3/operations?service=…[&spanKind=…]` →
@@ -45,7 +45,7 @@ pub(crate) fn operations(ctx: &Ctx, pairs: Vec<(String, String)>) -> Answer {
         .map(|(name, k)| json!({"name": name, "spanKind": k.as_str()}))
         .collect();
     Answer {
-        reply: Reply::Json(json!({ "operations": ops })),
+        reply: Reply::Json(json!({ "operations": ops }).to_string()),
         deprecated: p.deprecated,
     }
 }
@@ -163,7 +163,7 @@ pub(crate) fn dependencies(ctx: &Ctx, pairs: Vec<(String, String)>) -> Answer {
     };
     let max_ms = (end - epoch) as f64;
     let min_ms = (end - lookback - epoch) as f64;
-    let mut links = deps(&t.traces_in(min_ms, max_ms, now));
+    let mut links = deps(&t.skeletons_in(min_ms, max_ms, now));
     if let Some(svc) = p.get("service") {
         links.retain(|l| l.parent == svc || l.child == svc);
     }

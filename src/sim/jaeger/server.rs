@@ -40,8 +40,8 @@ impl Ctx {
 
 /// A handler's answer before it becomes an HTTP response.
 pub(crate) enum Reply {
-    /// 200 with a JSON body.
-    Json(serde_json::Value),
+    /// 200 with a JSON body (already serialized, fields in declaration order).
+    Json(String),
     /// An api_v3 gateway error: `{"error":{"httpCode","message"}}`.
     V3Error(StatusCode, String),
     /// A v1 envelope error: `{"data":null,…,"errors":[{"code","msg"}]}`.
@@ -63,9 +63,10 @@ impl From<Reply> for Answer {
     }
 }
 
-/// Serialize to a JSON value (never fails for our plain data types).
-pub(crate) fn to_json(v: &impl Serialize) -> serde_json::Value {
-    serde_json::to_value(v).unwrap_or(serde_json::Value::Null)
+/// Serialize to JSON text (never fails for our plain data types).
+pub(crate) fn to_json(v: &impl Serialize) -> String {
+    serde_json::to_string(v)
+        .unwrap_or_else(|e| format!("{{\"error\":{{\"message\":{:?}}}}}", e.to_string()))
 }
 
 /// Go's `http.Error`: text/plain, nosniff, body plus a newline.
@@ -93,7 +94,7 @@ impl IntoResponse for Answer {
             }
             Reply::V1Error(status, message) => {
                 let body = to_json(&super::uimodel::error_envelope(status.as_u16(), &message));
-                go_error(status, body.to_string())
+                go_error(status, body)
             }
         };
         if !self.deprecated.is_empty() {

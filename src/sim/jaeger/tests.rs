@@ -113,3 +113,17 @@ fn handlers_reject_bad_parameters() {
     );
     bad(handlers::operations(&ctx, vec![]).reply, "service");
 }
+
+#[test]
+fn skeletons_match_full_traces() {
+    let t = tracer("bookinfo");
+    for e in t.entries(0.0, HOUR).into_iter().take(30) {
+        let mut full = t.trace(e).unwrap();
+        let skel = t.trace_skeleton(e).unwrap();
+        assert!(full.spans.iter().all(|s| !s.attributes.is_empty()));
+        for s in &mut full.spans {
+            s.attributes.clear();
+        }
+        assert_eq!(full, skel);
+    }
+}

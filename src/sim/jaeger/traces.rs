@@ -188,8 +188,18 @@ impl Tracer {
 
     /// The trace of an entry (`None` when no proxy saw the request).
     pub fn trace(&self, entry: Entry) -> Option<SimTrace> {
+        self.build(entry, true)
+    }
+
+    /// [`Tracer::trace`] without span attributes (ids, parents, services,
+    /// names, kinds, times and statuses are the same).
+    pub fn trace_skeleton(&self, entry: Entry) -> Option<SimTrace> {
+        self.build(entry, false)
+    }
+
+    fn build(&self, entry: Entry, with_attributes: bool) -> Option<SimTrace> {
         let id = self.trace_id(entry.edge, entry.index);
-        let spans = generate(self, id, entry);
+        let spans = generate(self, id, entry, with_attributes);
         (!spans.is_empty()).then_some(SimTrace {
             trace_id: id,
             entry,
@@ -222,6 +232,15 @@ impl Tracer {
         self.entries(lo, hi)
             .into_iter()
             .filter_map(|e| self.trace(e))
+            .collect()
+    }
+
+    /// [`Tracer::traces_in`] without span attributes.
+    pub fn skeletons_in(&self, min_ms: f64, max_ms: f64, now_ms: u64) -> Vec<SimTrace> {
+        let (lo, hi) = self.retained(min_ms, max_ms, now_ms);
+        self.entries(lo, hi)
+            .into_iter()
+            .filter_map(|e| self.trace_skeleton(e))
             .collect()
     }
 }
