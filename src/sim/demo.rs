@@ -12,6 +12,7 @@ use axum::body::Bytes;
 
 use crate::sim::apiserver::{ApiServer, ApiServerConfig, ObjectStore, PodProxy, PodProxyResponse};
 use crate::sim::cluster::{metrics_port, objects};
+use crate::sim::jaeger::JaegerServer;
 use crate::sim::proxy::render_metrics;
 use crate::sim::scenario::Scenario;
 
@@ -134,6 +135,17 @@ impl Demo {
     /// The API server's URL.
     pub fn url(&self) -> String {
         self.server.as_ref().map(ApiServer::url).unwrap_or_default()
+    }
+
+    /// Start a simulated Jaeger query service for this demo's scenario on
+    /// 127.0.0.1 (its clock starts at [`WARM_UP_MS`] now, like the pods').
+    /// The caller owns it: call [`JaegerServer::shutdown`] when done.
+    pub async fn start_jaeger(&self) -> std::io::Result<JaegerServer> {
+        let start = Instant::now();
+        JaegerServer::start(self.scenario.clone(), move || {
+            WARM_UP_MS + start.elapsed().as_millis() as u64
+        })
+        .await
     }
 
     /// The API server (for its request log and fault injection).

@@ -10,6 +10,7 @@ pub mod apiserver;
 pub mod bundle;
 pub mod cluster;
 pub mod demo;
+pub mod jaeger;
 pub mod proxy;
 pub mod rng;
 pub mod scenario;
