@@ -13,18 +13,38 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use meshscope::model::build::{BuildContext, PodScrape, Round, build_snapshot};
 use meshscope::model::ids::NodeRef;
 use meshscope::model::inventory::Inventory;
-use meshscope::model::sample::{EdgeKey, EdgeSample, ReqKey, Reporter, ScrapeData, Tls};
+use meshscope::model::sample::{EdgeKey, EdgeSample, Reporter, ReqKey, ScrapeData, Tls};
 use meshscope::model::snapshot::{MeshKind, Protocol};
 
 const WORKLOADS: usize = 10_000;
 const EDGES: usize = 100_000;
 const BUCKETS: [f64; 20] = [
-    0.5, 1.0, 5.0, 10.0, 25.0, 50.0, 100.0, 250.0, 500.0, 1000.0, 2500.0, 5000.0, 10000.0,
-    30000.0, 60000.0, 300000.0, 600000.0, 1800000.0, 3600000.0, f64::INFINITY,
+    0.5,
+    1.0,
+    5.0,
+    10.0,
+    25.0,
+    50.0,
+    100.0,
+    250.0,
+    500.0,
+    1000.0,
+    2500.0,
+    5000.0,
+    10000.0,
+    30000.0,
+    60000.0,
+    300000.0,
+    600000.0,
+    1800000.0,
+    3600000.0,
+    f64::INFINITY,
 ];
 
 fn lcg(x: &mut u64) -> u64 {
-    *x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+    *x = x
+        .wrapping_mul(6364136223846793005)
+        .wrapping_add(1442695040888963407);
     *x >> 33
 }
 
@@ -33,8 +53,20 @@ fn sample(total: f64, tls: Tls) -> EdgeSample {
         service: Some("svc:ns-0/x".into()),
         ..EdgeSample::default()
     };
-    let ok = ReqKey { code: 200, grpc: None, flags: String::new(), tls, failed: false };
-    let err = ReqKey { code: 503, grpc: None, flags: String::new(), tls, failed: true };
+    let ok = ReqKey {
+        code: 200,
+        grpc: None,
+        flags: String::new(),
+        tls,
+        failed: false,
+    };
+    let err = ReqKey {
+        code: 503,
+        grpc: None,
+        flags: String::new(),
+        tls,
+        failed: true,
+    };
     s.add_requests(&ok, total * 0.99);
     s.add_requests(&err, total * 0.01);
     for (i, le) in BUCKETS.iter().enumerate() {
@@ -65,7 +97,11 @@ pub fn rounds() -> Vec<Round> {
             let mut pods: BTreeMap<usize, ScrapeData> = BTreeMap::new();
             for &(a, b, rps) in &pairs {
                 let total = rps * 3600.0 + round as f64 * rps * 10.0;
-                let key = EdgeKey { source: wl(a), target: wl(b), protocol: Protocol::Http };
+                let key = EdgeKey {
+                    source: wl(a),
+                    target: wl(b),
+                    protocol: Protocol::Http,
+                };
                 pods.entry(a)
                     .or_default()
                     .edges
@@ -79,7 +115,15 @@ pub fn rounds() -> Vec<Round> {
                 at_ms: 1_700_000_000_000 + round as i64 * 10_000,
                 scrapes: pods
                     .into_iter()
-                    .map(|(i, data)| (format!("ns-{}/wl-{i}-5d9f8c7b6-abcde", i % 50), PodScrape { mesh: Some(MeshKind::Istio), data }))
+                    .map(|(i, data)| {
+                        (
+                            format!("ns-{}/wl-{i}-5d9f8c7b6-abcde", i % 50),
+                            PodScrape {
+                                mesh: Some(MeshKind::Istio),
+                                data,
+                            },
+                        )
+                    })
                     .collect(),
             }
         })
@@ -110,7 +154,13 @@ fn bench(c: &mut Criterion) {
     let mut g = c.benchmark_group("graph");
     g.sample_size(10);
     g.bench_function("build_10k_workloads_100k_edges_two_rounds", |b| {
-        b.iter(|| black_box(build_snapshot(&inv, black_box(&rounds), BuildContext::default())))
+        b.iter(|| {
+            black_box(build_snapshot(
+                &inv,
+                black_box(&rounds),
+                BuildContext::default(),
+            ))
+        })
     });
     g.finish();
 }

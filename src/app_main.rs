@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{Cli, ClusterArgs, Command, DemoArgs, OutputFormat, SimMesh, SnapshotArgs};
+use crate::cli::{Cli, ClusterArgs, Command, DemoArgs, SimMesh, SnapshotArgs};
 use crate::collect::bundle::read_bundle;
 use crate::collect::kube::{ConnectError, KubeOptions};
 use crate::collect::live::ScrapeOptions;
@@ -62,9 +62,10 @@ pub fn main_with_args(args: Vec<std::ffi::OsString>) -> ExitCode {
 
 fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
-        Command::Snapshot(args) => snapshot(args),
-        Command::Demo(args) => demo(args),
-        Command::Completions { shell } => {
+        None | Some(Command::Tui) => tui(&cli.cluster, &cli.theme),
+        Some(Command::Snapshot(args)) => snapshot(args, &cli.cluster),
+        Some(Command::Demo(args)) => demo(args, &cli.theme),
+        Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "meshscope", &mut std::io::stdout());
             Ok(0)
@@ -127,16 +128,16 @@ impl From<ConnectError> for Failure {
     }
 }
 
-fn snapshot(args: SnapshotArgs) -> Result<u8, Failure> {
+fn snapshot(args: SnapshotArgs, cluster: &ClusterArgs) -> Result<u8, Failure> {
     let snap = match &args.from {
         Some(dir) => {
-            let ns = (!args.cluster.all_namespaces)
-                .then(|| args.cluster.namespace.clone())
+            let ns = (!cluster.all_namespaces)
+                .then(|| cluster.namespace.clone())
                 .flatten();
             snapshot_from_bundle(dir, ns)?
         }
         None => {
-            let opts = live_options(&args.cluster);
+            let opts = live_options(cluster);
             runtime()?.block_on(live_snapshot(&opts))?
         }
     };
@@ -161,7 +162,62 @@ pub fn demo_scenario(args: &DemoArgs) -> Result<crate::sim::scenario::Scenario, 
     Ok(scenario)
 }
 
-fn demo(args: DemoArgs) -> Result<u8, Failure> {
+/// Run the TUI over a connected cluster until the user quits.
+async fn run_tui(
+    conn: crate::collect::kube::Connected,
+    interval: std::time::Duration,
+    scrape: ScrapeOptions,
+    mut opts: crate::tui::TuiOptions,
+) -> Result<(), Failure> {
+    use std::sync::Arc;
+    use tokio::sync::{mpsc, watch};
+    let empty = Snapshot::empty(
+        crate::model::build::rfc3339(crate::collect::live::now_ms()),
+        0.0,
+    );
+    let (snap_tx, snap_rx) = watch::channel(Arc::new(empty));
+    let (prog_tx, prog_rx) = watch::channel(crate::tui::Progress::default());
+    let (cmd_tx, cmd_rx) = mpsc::channel(16);
+    opts.context = conn.context.clone();
+    opts.namespace = match &conn.scope {
+        crate::collect::kube::Scope::All => None,
+        crate::collect::kube::Scope::Namespace(ns) => Some(ns.clone()),
+    };
+    let collector = tokio::spawn(crate::collect::feed::run(
+        conn, interval, scrape, snap_tx, prog_tx, cmd_rx,
+    ));
+    let feed = crate::tui::Feed {
+        snapshots: snap_rx,
+        progress: prog_rx,
+        commands: cmd_tx,
+    };
+    let res = crate::tui::run(feed, opts).await;
+    collector.abort();
+    res.map_err(|e| Failure::Internal(format!("{e:#}")))
+}
+
+fn tui_options(theme: &str) -> Result<crate::tui::TuiOptions, Failure> {
+    crate::tui::TuiOptions::from_user_config(theme).map_err(|e| Failure::BadInput(format!("{e:#}")))
+}
+
+fn tui(cluster: &ClusterArgs, theme: &str) -> Result<u8, Failure> {
+    let opts = tui_options(theme)?;
+    let live = live_options(cluster);
+    runtime()?.block_on(async {
+        // Connect (and run exec credential plugins) before raw mode.
+        let conn = crate::collect::kube::connect(&live.kube).await?;
+        run_tui(
+            conn,
+            live.window.min(std::time::Duration::from_secs(10)),
+            live.scrape,
+            opts,
+        )
+        .await?;
+        Ok(0)
+    })
+}
+
+fn demo(args: DemoArgs, theme: &str) -> Result<u8, Failure> {
     use crate::sim::apiserver::ApiServerConfig;
     use crate::sim::demo::Demo;
     let scenario = demo_scenario(&args)?;
@@ -192,13 +248,22 @@ fn demo(args: DemoArgs) -> Result<u8, Failure> {
             scrape: ScrapeOptions::default(),
             progress: args.headless,
         };
+        if !args.headless {
+            let tui_opts = tui_options(theme)?;
+            let res = match crate::collect::kube::connect(&opts.kube).await {
+                Ok(conn) => run_tui(conn, opts.window, opts.scrape.clone(), tui_opts).await,
+                Err(e) => Err(Failure::from(e)),
+            };
+            demo.shutdown().await;
+            return res.map(|()| 0);
+        }
         let result = tokio::select! {
             r = live_snapshot(&opts) => r.map_err(Failure::from),
             _ = tokio::signal::ctrl_c() => Err(Failure::Internal("interrupted".into())),
         };
         demo.shutdown().await;
         let snap = result?;
-        let format = if args.headless { args.output } else { OutputFormat::Text };
+        let format = args.output;
         let text = crate::output::render(&snap, format).map_err(|e| Failure::Internal(e.to_string()))?;
         std::io::stdout()
             .lock()

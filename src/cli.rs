@@ -14,11 +14,19 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 )]
 pub struct Cli {
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// TUI theme: default, light, high-contrast, mono, or a theme file's name
+    /// in the config directory (NO_COLOR selects mono).
+    #[arg(long, value_name = "NAME", default_value = "default", global = true)]
+    pub theme: String,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
+    /// The interactive TUI against the current kubeconfig context (the default).
+    Tui,
     /// One collection, printed as a snapshot (JSON by default).
     Snapshot(SnapshotArgs),
     /// The embedded simulated mesh: no cluster needed.
@@ -116,6 +124,4 @@ pub struct SnapshotArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Json)]
     pub output: OutputFormat,
-    #[command(flatten)]
-    pub cluster: ClusterArgs,
 }

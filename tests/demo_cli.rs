@@ -20,16 +20,29 @@ fn bin() -> Command {
 fn bad_demo_input_exits_3_naming_the_value() {
     for (args, needle) in [
         (vec!["demo", "--headless", "--scenario", "nope"], "nope"),
-        (vec!["demo", "--headless", "--scenario", "scale:0"], "scale:0"),
-        (vec!["demo", "--headless", "--scenario", "scale:abc"], "scale:abc"),
+        (
+            vec!["demo", "--headless", "--scenario", "scale:0"],
+            "scale:0",
+        ),
+        (
+            vec!["demo", "--headless", "--scenario", "scale:abc"],
+            "scale:abc",
+        ),
         (vec!["demo", "--headless", "--interval", "0"], "'0'"),
         (vec!["demo", "--headless", "--interval", "soon"], "soon"),
     ] {
-        let out = bin().args(&args).timeout(Duration::from_secs(30)).output().unwrap();
+        let out = bin()
+            .args(&args)
+            .timeout(Duration::from_secs(30))
+            .output()
+            .unwrap();
         assert_eq!(out.status.code(), Some(3), "{args:?}");
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(err.contains(needle), "{args:?}: {err}");
-        assert!(err.contains("bookinfo") || err.contains("duration"), "accepted forms named: {err}");
+        assert!(
+            err.contains("bookinfo") || err.contains("duration"),
+            "accepted forms named: {err}"
+        );
     }
 }
 
@@ -43,7 +56,9 @@ impl Drop for Guard {
 }
 
 fn sigint(child: &Child) {
-    let _ = StdCommand::new("kill").args(["-INT", &child.id().to_string()]).status();
+    let _ = StdCommand::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status();
 }
 
 fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
@@ -60,7 +75,11 @@ fn wait_exit(child: &mut Child, within: Duration) -> Option<i32> {
 fn wait_for_file(p: &Path) {
     let start = Instant::now();
     while !p.exists() {
-        assert!(start.elapsed() < Duration::from_secs(30), "{} never appeared", p.display());
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "{} never appeared",
+            p.display()
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -72,7 +91,12 @@ fn edges(json: &[u8]) -> BTreeSet<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
-        .map(|e| (e["source"].as_str().unwrap().to_string(), e["target"].as_str().unwrap().to_string()))
+        .map(|e| {
+            (
+                e["source"].as_str().unwrap().to_string(),
+                e["target"].as_str().unwrap().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -98,10 +122,22 @@ fn serve_only_works_with_kubectl_and_meshscope_snapshot() {
         .timeout(Duration::from_secs(60))
         .output()
         .unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let live = edges(&out.stdout);
-    let out = bin().args(["demo", "--headless"]).timeout(Duration::from_secs(60)).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = bin()
+        .args(["demo", "--headless"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let headless = edges(&out.stdout);
     assert_eq!(live, headless);
     assert!(live.len() >= 8);
@@ -116,7 +152,11 @@ fn serve_only_works_with_kubectl_and_meshscope_snapshot() {
                 .args(args)
                 .output()
                 .unwrap();
-            assert!(out.status.success(), "kubectl {args:?}: {}", String::from_utf8_lossy(&out.stderr));
+            assert!(
+                out.status.success(),
+                "kubectl {args:?}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            );
             String::from_utf8_lossy(&out.stdout).to_string()
         };
         let pods = run(&["get", "pods", "-A"]);
@@ -125,11 +165,23 @@ fn serve_only_works_with_kubectl_and_meshscope_snapshot() {
         assert!(vs.contains("reviews"), "{vs}");
         let pod = pods
             .lines()
-            .find_map(|l| l.split_whitespace().nth(1).filter(|p| p.starts_with("productpage-v1-")))
+            .find_map(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .filter(|p| p.starts_with("productpage-v1-"))
+            })
             .unwrap()
             .to_string();
-        let raw = run(&["get", "--raw", &format!("/api/v1/namespaces/default/pods/{pod}:15090/proxy/stats/prometheus")]);
-        assert!(raw.contains("istio_requests_total{"), "{}", &raw[..raw.len().min(300)]);
+        let raw = run(&[
+            "get",
+            "--raw",
+            &format!("/api/v1/namespaces/default/pods/{pod}:15090/proxy/stats/prometheus"),
+        ]);
+        assert!(
+            raw.contains("istio_requests_total{"),
+            "{}",
+            &raw[..raw.len().min(300)]
+        );
     } else {
         println!("skipped kubectl checks: /usr/bin/kubectl not found");
     }
@@ -160,7 +212,10 @@ fn ctrl_c_during_a_headless_demo_removes_the_temporary_kubeconfig() {
     };
     let start = Instant::now();
     while !find() {
-        assert!(start.elapsed() < Duration::from_secs(30), "kubeconfig never written");
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "kubeconfig never written"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
     std::thread::sleep(Duration::from_millis(500));

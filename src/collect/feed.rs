@@ -47,8 +47,13 @@ pub async fn run(
                     p.total = total;
                 });
             };
-            let (round, failures) = scrape_round(&conn.client, &inv, &targets, &scrape, &report).await;
-            let rounds: Vec<Round> = prev.take().into_iter().chain(std::iter::once(round)).collect();
+            let (round, failures) =
+                scrape_round(&conn.client, &inv, &targets, &scrape, &report).await;
+            let rounds: Vec<Round> = prev
+                .take()
+                .into_iter()
+                .chain(std::iter::once(round))
+                .collect();
             let mut sources = kube_sources.clone();
             sources.push(scrape_summary(&rounds, total, &failures));
             sources.extend(failures);

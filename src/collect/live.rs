@@ -390,8 +390,13 @@ pub async fn scrape_round(
         ..Round::default()
     };
     let mut failures = Vec::new();
-    let mut results = futures::stream::iter(targets.iter().copied())
-        .map(|pod| async move { (pod, scrape_pod(client, inv, pod, opts).await) })
+    // Indices, not references, in the closure: a spawned task needs the
+    // stream's closure to be general over lifetimes.
+    let mut results = futures::stream::iter(0..targets.len())
+        .map(|i| {
+            let pod = targets[i];
+            async move { (pod, scrape_pod(client, inv, pod, opts).await) }
+        })
         .buffer_unordered(opts.concurrency.max(1));
     while let Some((pod, res)) = results.next().await {
         done += 1;

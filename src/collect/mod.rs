@@ -1,10 +1,10 @@
 //! Every I/O source lives here and converts foreign types into ours at the edge.
 
 pub mod bundle;
+pub mod feed;
 pub mod k8s;
 pub mod kube;
 pub mod live;
 pub mod manifests;
 pub mod scrape;
 pub mod session;
-pub mod feed;
