@@ -64,6 +64,15 @@ impl EdgeAcc {
         add(&mut self.window, r, s);
         self.has_window = true;
     }
+
+    /// [`EdgeAcc::add_window`] without a copy.
+    pub fn add_window_owned(&mut self, r: Reporter, s: EdgeSample) {
+        match self.window.iter_mut().find(|(x, _)| *x == r) {
+            Some((_, acc)) => acc.merge(&s),
+            None => self.window.push((r, s)),
+        }
+        self.has_window = true;
+    }
 }
 
 /// Everything the builder needs from any metrics source: per-edge samples,
@@ -144,12 +153,24 @@ pub fn inputs_from_rounds(rounds: &[Round]) -> EdgeInputs {
         inputs.note(scrape.mesh, &scrape.data);
         // Only a pod present in both rounds has a window.
         let in_last = last_pods.is_some_and(|l| l.contains_key(pod));
+        // Look the previous round up by reference: no key clones.
+        let prev_index: Option<FxHashMap<(&EdgeKey, Reporter), &EdgeSample>> =
+            prev.filter(|_| in_last).map(|p| {
+                p.data
+                    .edges
+                    .iter()
+                    .map(|((k, r), s)| ((k, *r), s))
+                    .collect()
+            });
         for ((key, reporter), sample) in &scrape.data.edges {
-            let acc = inputs.edges.entry(key.clone()).or_default();
+            let acc = match inputs.edges.get_mut(key) {
+                Some(acc) => acc,
+                None => inputs.edges.entry(key.clone()).or_default(),
+            };
             acc.add_last(*reporter, sample);
-            if let (Some(prev), true) = (prev, in_last) {
-                let inc = sample.increase(prev.data.edges.get(&(key.clone(), *reporter)));
-                acc.add_window(*reporter, &inc);
+            if let Some(index) = &prev_index {
+                let inc = sample.increase(index.get(&(key, *reporter)).copied());
+                acc.add_window_owned(*reporter, inc);
             }
         }
     }

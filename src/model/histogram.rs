@@ -8,15 +8,24 @@
 /// Prometheus returns NaN (no `+Inf` bucket, fewer than two buckets, no
 /// observations, or a NaN quantile).
 pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
-    if q.is_nan() {
-        return None;
-    }
-    if q < 0.0 {
-        return Some(f64::NEG_INFINITY);
-    }
-    if q > 1.0 {
-        return Some(f64::INFINITY);
-    }
+    quantiles([q], buckets)[0]
+}
+
+/// Several quantiles of one histogram, preparing the buckets once.
+pub fn quantiles<const N: usize>(qs: [f64; N], buckets: &[(f64, f64)]) -> [Option<f64>; N] {
+    let prepared = prepare(buckets);
+    qs.map(|q| match &prepared {
+        _ if q.is_nan() => None,
+        _ if q < 0.0 => Some(f64::NEG_INFINITY),
+        _ if q > 1.0 => Some(f64::INFINITY),
+        Some(b) => quantile_of(q, b),
+        None => None,
+    })
+}
+
+/// Sorted, coalesced, monotonic buckets; `None` where Prometheus gives NaN
+/// whatever the quantile (no `+Inf`, fewer than two buckets).
+fn prepare(buckets: &[(f64, f64)]) -> Option<Vec<(f64, f64)>> {
     let mut b: Vec<(f64, f64)> = buckets
         .iter()
         .copied()
@@ -39,6 +48,10 @@ pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
     if merged.len() < 2 {
         return None;
     }
+    Some(merged)
+}
+
+fn quantile_of(q: f64, merged: &[(f64, f64)]) -> Option<f64> {
     let observations = merged[merged.len() - 1].1;
     if observations == 0.0 || observations.is_nan() {
         return None;

@@ -70,9 +70,10 @@ pub fn signals(window: Option<(&EdgeSample, f64)>, last: &EdgeSample) -> Signals
             out.rps = finite(total / secs);
             out.error_rate = finite(failed / secs);
             out.success_rate = (total > 0.0).then(|| (total - failed) / total);
-            out.p50_ms = histogram_quantile(0.5, &w.latency).and_then(finite);
-            out.p95_ms = histogram_quantile(0.95, &w.latency).and_then(finite);
-            out.p99_ms = histogram_quantile(0.99, &w.latency).and_then(finite);
+            let [p50, p95, p99] = crate::model::histogram::quantiles([0.5, 0.95, 0.99], &w.latency);
+            out.p50_ms = p50.and_then(finite);
+            out.p95_ms = p95.and_then(finite);
+            out.p99_ms = p99.and_then(finite);
         }
         if has_tcp {
             out.bytes_sent_per_s = finite(w.tcp.iter().fold(0.0, |a, t| a + t.sent) / secs);
