@@ -1,6 +1,5 @@
 //! Edge samples over a window → golden signals and mTLS share.
 
-use crate::model::histogram::histogram_quantile;
 use crate::model::sample::{EdgeSample, Reporter, Tls};
 use crate::model::snapshot::{Mtls, MtlsStatus, ResponseCount, Signals};
 
