@@ -18,7 +18,6 @@ pub(crate) fn render(server: &str, context_name: &str) -> String {
          \x20 context:\n\
          \x20   cluster: meshscope-sim\n\
          \x20   user: meshscope-sim\n\
-         \x20   namespace: default\n\
          current-context: {ctx}\n\
          preferences: {{}}\n\
          users:\n\
@@ -31,6 +30,8 @@ pub(crate) fn render(server: &str, context_name: &str) -> String {
 }
 
 /// Write the kubeconfig to `path`.
+/// The context names no namespace: the simulated mesh spans several, and
+/// meshscope then looks at all of them (kubectl still defaults to `default`).
 pub(crate) fn write(path: &Path, server: &str, context_name: &str) -> std::io::Result<()> {
     std::fs::write(path, render(server, context_name))
 }
