@@ -115,18 +115,23 @@ impl ProxySeries {
     }
 }
 
+/// The first of `names` present (non-empty) in `labels`: (label, value).
+fn pick<'a>(
+    labels: &'a BTreeMap<String, String>,
+    names: &[&'static str],
+) -> Option<(&'static str, &'a str)> {
+    names.iter().find_map(|n| {
+        labels
+            .get(*n)
+            .filter(|v| !v.is_empty())
+            .map(|v| (*n, v.as_str()))
+    })
+}
+
 /// Split a result series into its target and the proxy's own labels.
 pub fn to_proxy_series(family: &'static str, s: &Series) -> (TargetKey, ProxySeries) {
-    let pick = |names: &[&str]| -> Option<(&str, &str)> {
-        names.iter().find_map(|n| {
-            s.labels
-                .get(*n)
-                .filter(|v| !v.is_empty())
-                .map(|v| (*n, v.as_str()))
-        })
-    };
-    let ns = pick(&NS_LABELS);
-    let pod = pick(&POD_LABELS);
+    let ns = pick(&s.labels, &NS_LABELS);
+    let pod = pick(&s.labels, &POD_LABELS);
     let mut dropped = vec!["__name__", "instance", "job"];
     let target = match (ns, pod) {
         (Some((nl, ns)), Some((pl, pod))) => {

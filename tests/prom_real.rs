@@ -1,0 +1,299 @@
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+//! The Prometheus source against a real Prometheus (Debian's `prometheus`)
+//! scraping the simulated bookinfo mesh through the API server's pod proxy,
+//! compared with meshscope's own direct scrapes of the same traffic.
+
+use std::collections::BTreeMap;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use meshscope::collect::kube::{KubeOptions, connect};
+use meshscope::collect::live::ScrapeOptions;
+use meshscope::collect::prom_api::{PromClient, prometheus_collect};
+use meshscope::collect::session::{LiveOptions, inventory, live_snapshot};
+use meshscope::model::build::{BuildContext, build_from_inputs};
+use meshscope::model::snapshot::{Edge, Snapshot, SourceState};
+use meshscope::sim::apiserver::ApiServerConfig;
+use meshscope::sim::cluster::metrics_port;
+use meshscope::sim::demo::Demo;
+use meshscope::sim::traffic::ISTIO_BUCKETS;
+
+const WINDOW: Duration = Duration::from_secs(8);
+
+/// A running Prometheus: killed and its data dir removed when dropped, also
+/// when the test fails.
+struct PromGuard {
+    child: Child,
+    dir: tempfile::TempDir,
+    url: String,
+}
+
+impl Drop for PromGuard {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl PromGuard {
+    fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("prometheus.log")).unwrap_or_default()
+    }
+}
+
+fn prometheus_installed() -> bool {
+    Command::new("prometheus")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// One static target per meshed pod: the API server's pod proxy path.
+fn config(demo: &Demo) -> String {
+    let host = demo.url().trim_start_matches("http://").to_string();
+    let sc = &demo.scenario;
+    let mut out = String::from(
+        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: mesh-proxies\n    static_configs:\n",
+    );
+    for p in sc.pods.iter().filter(|p| sc.workloads[p.workload].meshed) {
+        let (port, path) = metrics_port(sc, p);
+        let mpath = format!(
+            "/api/v1/namespaces/{}/pods/{}:{port}/proxy{path}",
+            p.namespace, p.name
+        );
+        out.push_str(&format!(
+            "      - targets: [{host:?}]\n        labels: {{namespace: {:?}, pod: {:?}, __metrics_path__: {mpath:?}}}\n",
+            p.namespace, p.name
+        ));
+    }
+    out
+}
+
+fn start_prometheus(demo: &Demo) -> PromGuard {
+    let dir = tempfile::tempdir().unwrap();
+    let cfg = dir.path().join("prometheus.yml");
+    std::fs::write(&cfg, config(demo)).unwrap();
+    let port = free_port();
+    let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
+    let child = Command::new("prometheus")
+        .arg(format!("--config.file={}", cfg.display()))
+        .arg(format!(
+            "--storage.tsdb.path={}",
+            dir.path().join("data").display()
+        ))
+        .arg(format!("--web.listen-address=127.0.0.1:{port}"))
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    PromGuard {
+        child,
+        dir,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+async fn wait_ready(p: &mut PromGuard) {
+    let http = reqwest::Client::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(st) = p.child.try_wait().unwrap() {
+            panic!("prometheus exited with {st}:\n{}", p.log());
+        }
+        if let Ok(r) = http.get(format!("{}/-/ready", p.url)).send().await
+            && r.status().is_success()
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "prometheus not ready in 30 s:\n{}",
+            p.log()
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+/// Wait until every target has been scraped successfully for more than
+/// the last `WINDOW`.
+async fn wait_samples(p: &PromGuard, targets: usize) {
+    let client = PromClient::new(&p.url).unwrap();
+    // Prometheus extrapolates an increase only half an interval beyond the
+    // first sample: the series must cover the whole window, so wait for
+    // samples older than it (one per second over WINDOW + 2 s).
+    let w = WINDOW.as_secs() + 2;
+    let q = format!(
+        "count(min_over_time(up[{w}s]) == 1 and count_over_time(up[{w}s]) >= {})",
+        w - 1
+    );
+    let deadline = Instant::now() + WINDOW + Duration::from_secs(20);
+    loop {
+        let now = jiff::Timestamp::now().as_millisecond();
+        let r = client.query(&q, now).await.unwrap();
+        if r.series
+            .first()
+            .is_some_and(|s| s.value as usize >= targets)
+        {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "targets not up for {WINDOW:?}: {r:?}\n{}",
+            p.log()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+fn bucket(v: f64) -> usize {
+    ISTIO_BUCKETS
+        .iter()
+        .position(|b| v <= *b)
+        .unwrap_or(ISTIO_BUCKETS.len())
+}
+
+fn by_key(s: &Snapshot) -> BTreeMap<String, &Edge> {
+    s.edges
+        .iter()
+        .map(|e| {
+            (
+                format!("{} -> {} ({:?})", e.source, e.target, e.protocol),
+                e,
+            )
+        })
+        .collect()
+}
+
+fn close(a: Option<f64>, b: Option<f64>, rel: f64, what: &str, key: &str) {
+    match (a, b) {
+        (Some(a), Some(b)) => {
+            let tol = rel * a.abs().max(b.abs()).max(1e-9);
+            assert!(
+                (a - b).abs() <= tol,
+                "{key}: {what} prometheus {a} vs direct {b}"
+            );
+        }
+        (None, None) => {}
+        _ => panic!("{key}: {what} prometheus {a:?} vs direct {b:?}"),
+    }
+}
+
+async fn run() {
+    let sc = meshscope::sim::scenario::load("bookinfo").unwrap();
+    let demo = Demo::start(sc, None, ApiServerConfig::default())
+        .await
+        .unwrap();
+    let targets = demo
+        .scenario
+        .pods
+        .iter()
+        .filter(|p| demo.scenario.workloads[p.workload].meshed)
+        .count();
+    let mut prom = start_prometheus(&demo);
+    wait_ready(&mut prom).await;
+    let kube = KubeOptions {
+        kubeconfig: Some(demo.kubeconfig.clone()),
+        all_namespaces: true,
+        ..KubeOptions::default()
+    };
+    // The direct scrapes cover the same seconds Prometheus accumulates.
+    let live = LiveOptions {
+        kube: kube.clone(),
+        window: WINDOW,
+        scrape: ScrapeOptions::default(),
+        progress: false,
+    };
+    let (direct, ()) = tokio::join!(live_snapshot(&live), wait_samples(&prom, targets));
+    let direct = direct.unwrap();
+    let conn = connect(&kube).await.unwrap();
+    let (inv, _) = inventory(&conn).await;
+
+    let t = Instant::now();
+    let c = prometheus_collect(&prom.url, WINDOW, None, &inv)
+        .await
+        .unwrap();
+    let snap = build_from_inputs(&inv, c.inputs.clone(), BuildContext::default());
+    let total = t.elapsed();
+    eprintln!(
+        "bookinfo via prometheus: {} queries, wall {:?} (sum of round trips {:?}), ours {:?}, total with build {:?}; {:?}",
+        c.timings.queries,
+        c.timings.query_wall,
+        c.timings.query_sum,
+        c.timings.ours,
+        total,
+        c.stats
+    );
+    assert_eq!(c.sources.len(), 1);
+    assert_eq!(c.sources[0].status, SourceState::Ok, "{:?}", c.sources);
+    assert_eq!(c.stats.targets, targets, "every meshed pod is a target");
+    assert_eq!(snap.window_seconds, WINDOW.as_secs_f64());
+
+    let (pe, de) = (by_key(&snap), by_key(&direct));
+    assert!(
+        de.len() >= 5,
+        "the direct snapshot has edges: {:?}",
+        de.keys()
+    );
+    assert_eq!(
+        pe.keys().collect::<Vec<_>>(),
+        de.keys().collect::<Vec<_>>(),
+        "same edges"
+    );
+    let mut compared = 0;
+    for (k, p) in &pe {
+        let d = de[k];
+        assert_eq!(p.mtls, d.mtls, "{k}: mtls");
+        assert_eq!(p.service, d.service, "{k}: service");
+        let (ps, ds) = (&p.signals, &d.signals);
+        close(ps.rps, ds.rps, 0.05, "rps", k);
+        close(ps.success_rate, ds.success_rate, 0.05, "success rate", k);
+        for (what, a, b) in [
+            ("p50", ps.p50_ms, ds.p50_ms),
+            ("p95", ps.p95_ms, ds.p95_ms),
+            ("p99", ps.p99_ms, ds.p99_ms),
+        ] {
+            match (a, b) {
+                (Some(a), Some(b)) => assert!(
+                    bucket(a).abs_diff(bucket(b)) <= 1,
+                    "{k}: {what} prometheus {a} vs direct {b}"
+                ),
+                (None, None) => {}
+                _ => panic!("{k}: {what} prometheus {a:?} vs direct {b:?}"),
+            }
+        }
+        if ps.rps.is_some_and(|r| r > 0.0) {
+            compared += 1;
+        }
+    }
+    assert!(compared >= 5, "rates compared on {compared} edges");
+    // Nodes: the same set, meshed flags equal.
+    let nodes = |s: &Snapshot| -> Vec<(String, bool)> {
+        s.nodes.iter().map(|n| (n.id.clone(), n.meshed)).collect()
+    };
+    assert_eq!(nodes(&snap), nodes(&direct));
+    drop(prom);
+    demo.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_source_matches_direct_scrapes() {
+    if !prometheus_installed() {
+        println!("skipped: prometheus not installed");
+        return;
+    }
+    meshscope::collect::kube::install_crypto_provider();
+    tokio::time::timeout(Duration::from_secs(90), run())
+        .await
+        .expect("the real-Prometheus test finished within 90 s");
+}
