@@ -18,7 +18,19 @@ use meshscope::sim::cluster::metrics_port;
 use meshscope::sim::demo::Demo;
 use meshscope::sim::traffic::ISTIO_BUCKETS;
 
-const WINDOW: Duration = Duration::from_secs(8);
+/// One comparison: a scenario, Prometheus's scrape interval, the window.
+#[derive(Clone, Copy)]
+struct Case {
+    scenario: &'static str,
+    interval_s: u64,
+    window: Duration,
+    /// The whole test's time limit.
+    limit: Duration,
+}
+
+/// One Prometheus at a time: the machine is small and the rates compared
+/// depend on scrapes being on time.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
 /// A running Prometheus: killed and its data dir removed when dropped, also
 /// when the test fails.
@@ -59,12 +71,13 @@ fn free_port() -> u16 {
 }
 
 /// One static target per meshed pod: the API server's pod proxy path.
-fn config(demo: &Demo) -> String {
+fn config(demo: &Demo, interval_s: u64) -> String {
     let host = demo.url().trim_start_matches("http://").to_string();
     let sc = &demo.scenario;
-    let mut out = String::from(
-        "global:\n  scrape_interval: 1s\n  scrape_timeout: 1s\n  evaluation_interval: 1s\nscrape_configs:\n  - job_name: mesh-proxies\n    static_configs:\n",
+    let out = String::from(
+        "global:\n  scrape_interval: {interval_s}s\n  scrape_timeout: {interval_s}s\n  evaluation_interval: {interval_s}s\nscrape_configs:\n  - job_name: mesh-proxies\n    static_configs:\n",
     );
+    let mut out = out.replace("{interval_s}", &interval_s.to_string());
     for p in sc.pods.iter().filter(|p| sc.workloads[p.workload].meshed) {
         let (port, path) = metrics_port(sc, p);
         let mpath = format!(
@@ -79,10 +92,10 @@ fn config(demo: &Demo) -> String {
     out
 }
 
-fn start_prometheus(demo: &Demo) -> PromGuard {
+fn start_prometheus(demo: &Demo, interval_s: u64) -> PromGuard {
     let dir = tempfile::tempdir().unwrap();
     let cfg = dir.path().join("prometheus.yml");
-    std::fs::write(&cfg, config(demo)).unwrap();
+    std::fs::write(&cfg, config(demo, interval_s)).unwrap();
     let port = free_port();
     let log = std::fs::File::create(dir.path().join("prometheus.log")).unwrap();
     let child = Command::new("prometheus")
@@ -127,17 +140,17 @@ async fn wait_ready(p: &mut PromGuard) {
 
 /// Wait until every target has been scraped successfully for more than
 /// the last `WINDOW`.
-async fn wait_samples(p: &PromGuard, targets: usize) {
+async fn wait_samples(p: &PromGuard, targets: usize, case: Case) {
     let client = PromClient::new(&p.url).unwrap();
     // Prometheus extrapolates an increase only half an interval beyond the
     // first sample: the series must cover the whole window, so wait for
-    // samples older than it (one per second over WINDOW + 2 s).
-    let w = WINDOW.as_secs() + 2;
+    // samples older than it (one per interval over WINDOW + 2 intervals).
+    let w = case.window.as_secs() + 2 * case.interval_s;
     let q = format!(
         "count(min_over_time(up[{w}s]) == 1 and count_over_time(up[{w}s]) >= {})",
-        w - 1
+        w / case.interval_s - 1
     );
-    let deadline = Instant::now() + WINDOW + Duration::from_secs(20);
+    let deadline = Instant::now() + case.window + Duration::from_secs(20 + 2 * case.interval_s);
     loop {
         let now = jiff::Timestamp::now().as_millisecond();
         let r = client.query(&q, now).await.unwrap();
@@ -149,7 +162,8 @@ async fn wait_samples(p: &PromGuard, targets: usize) {
         }
         assert!(
             Instant::now() < deadline,
-            "targets not up for {WINDOW:?}: {r:?}\n{}",
+            "targets not up for {:?}: {r:?}\n{}",
+            case.window,
             p.log()
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
@@ -189,8 +203,8 @@ fn close(a: Option<f64>, b: Option<f64>, rel: f64, what: &str, key: &str) {
     }
 }
 
-async fn run() {
-    let sc = meshscope::sim::scenario::load("bookinfo").unwrap();
+async fn run(case: Case) {
+    let sc = meshscope::sim::scenario::load(case.scenario).unwrap();
     let demo = Demo::start(sc, None, ApiServerConfig::default())
         .await
         .unwrap();
@@ -200,7 +214,7 @@ async fn run() {
         .iter()
         .filter(|p| demo.scenario.workloads[p.workload].meshed)
         .count();
-    let mut prom = start_prometheus(&demo);
+    let mut prom = start_prometheus(&demo, case.interval_s);
     wait_ready(&mut prom).await;
     let kube = KubeOptions {
         kubeconfig: Some(demo.kubeconfig.clone()),
@@ -210,23 +224,24 @@ async fn run() {
     // The direct scrapes cover the same seconds Prometheus accumulates.
     let live = LiveOptions {
         kube: kube.clone(),
-        window: WINDOW,
+        window: case.window,
         scrape: ScrapeOptions::default(),
         progress: false,
     };
-    let (direct, ()) = tokio::join!(live_snapshot(&live), wait_samples(&prom, targets));
+    let (direct, ()) = tokio::join!(live_snapshot(&live), wait_samples(&prom, targets, case));
     let direct = direct.unwrap();
     let conn = connect(&kube).await.unwrap();
     let (inv, _) = inventory(&conn).await;
 
     let t = Instant::now();
-    let c = prometheus_collect(&prom.url, WINDOW, None, &inv)
+    let c = prometheus_collect(&prom.url, case.window, None, &inv)
         .await
         .unwrap();
     let snap = build_from_inputs(&inv, c.inputs.clone(), BuildContext::default());
     let total = t.elapsed();
     eprintln!(
-        "bookinfo via prometheus: {} queries, wall {:?} (sum of round trips {:?}), ours {:?}, total with build {:?}; {:?}",
+        "{} via prometheus: {} queries, wall {:?} (sum of round trips {:?}), ours {:?}, total with build {:?}; {:?}",
+        case.scenario,
         c.timings.queries,
         c.timings.query_wall,
         c.timings.query_sum,
@@ -237,7 +252,7 @@ async fn run() {
     assert_eq!(c.sources.len(), 1);
     assert_eq!(c.sources[0].status, SourceState::Ok, "{:?}", c.sources);
     assert_eq!(c.stats.targets, targets, "every meshed pod is a target");
-    assert_eq!(snap.window_seconds, WINDOW.as_secs_f64());
+    assert_eq!(snap.window_seconds, case.window.as_secs_f64());
 
     let (pe, de) = (by_key(&snap), by_key(&direct));
     assert!(
@@ -286,14 +301,51 @@ async fn run() {
     demo.shutdown().await;
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn prometheus_source_matches_direct_scrapes() {
+async fn check(case: Case) {
     if !prometheus_installed() {
         println!("skipped: prometheus not installed");
         return;
     }
     meshscope::collect::kube::install_crypto_provider();
-    tokio::time::timeout(Duration::from_secs(90), run())
+    let _one = ONE_AT_A_TIME.lock().await;
+    tokio::time::timeout(case.limit, run(case))
         .await
-        .expect("the real-Prometheus test finished within 90 s");
+        .unwrap_or_else(|_| panic!("{}: finished within {:?}", case.scenario, case.limit));
+}
+
+/// Istio: bookinfo.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_source_matches_direct_scrapes_istio() {
+    check(Case {
+        scenario: "bookinfo",
+        interval_s: 1,
+        window: Duration::from_secs(8),
+        limit: Duration::from_secs(90),
+    })
+    .await;
+}
+
+/// Linkerd: emojivoto (inbound and outbound series, a gauge).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_source_matches_direct_scrapes_linkerd() {
+    check(Case {
+        scenario: "emojivoto",
+        interval_s: 1,
+        window: Duration::from_secs(8),
+        limit: Duration::from_secs(90),
+    })
+    .await;
+}
+
+/// The measurement at scale (`cargo test --test prom_real -- --ignored --nocapture`).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "slow: a measurement of scale:200"]
+async fn prometheus_source_scale_200() {
+    check(Case {
+        scenario: "scale:200",
+        interval_s: 5,
+        window: Duration::from_secs(20),
+        limit: Duration::from_secs(240),
+    })
+    .await;
 }
