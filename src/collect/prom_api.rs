@@ -66,12 +66,15 @@ pub enum PromError {
 pub struct PromTimings {
     /// Queries sent.
     pub queries: usize,
-    /// Wall time of all queries (sent concurrently).
+    /// Wall time of all queries (sent concurrently), JSON parsing included.
     pub query_wall: Duration,
-    /// Sum of the queries' round trips (Prometheus evaluation + transfer).
-    pub query_sum: Duration,
-    /// Our time: JSON parsing, grouping and the dialects.
-    pub ours: Duration,
+    /// Sum of the queries' HTTP round trips until the last byte of the
+    /// answer: Prometheus's evaluation and the transfer.
+    pub http_sum: Duration,
+    /// Sum of our JSON parsing of the answers (inside `query_wall`).
+    pub parse_sum: Duration,
+    /// Our time after the queries: grouping, the dialects, the inputs.
+    pub mapping: Duration,
 }
 
 /// The inputs, the source status and the timings of one collection.
@@ -135,6 +138,17 @@ impl PromClient {
 
     /// One instant query evaluated at `at_ms`.
     pub async fn query(&self, query: &str, at_ms: i64) -> Result<QueryResult, PromError> {
+        self.query_timed(query, at_ms).await.map(|(r, _, _)| r)
+    }
+
+    /// [`PromClient::query`] with the time of the HTTP round trip and of
+    /// the JSON parsing.
+    pub async fn query_timed(
+        &self,
+        query: &str,
+        at_ms: i64,
+    ) -> Result<(QueryResult, Duration, Duration), PromError> {
+        let started = Instant::now();
         let mut u = self.endpoint.clone();
         u.query_pairs_mut().append_pair("query", query).append_pair(
             "time",
@@ -154,8 +168,12 @@ impl PromClient {
             url: self.url.clone(),
             message: format!("reading the answer to `{query}`: {}", error_chain(&e)),
         })?;
-        match parse_query_response(&body) {
-            Ok(r) => Ok(r),
+        let http = started.elapsed();
+        let parsing = Instant::now();
+        let parsed = parse_query_response(&body);
+        let parse = parsing.elapsed();
+        match parsed {
+            Ok(r) => Ok((r, http, parse)),
             Err(ResponseError::Rejected {
                 error_type,
                 message,
@@ -213,15 +231,13 @@ pub async fn prometheus_collect(
     let started = Instant::now();
     let client = &client;
     let results: Vec<_> = stream::iter(qs.iter().map(|(f, is_window, q)| async move {
-        let t = Instant::now();
-        let r = client.query(q, at_ms).await;
-        (*f, *is_window, r, t.elapsed())
+        (*f, *is_window, client.query_timed(q, at_ms).await)
     }))
     .buffer_unordered(CONCURRENCY)
     .collect()
     .await;
     let query_wall = started.elapsed();
-    let ours_started = Instant::now();
+    let mapping_started = Instant::now();
     let mut timings = PromTimings {
         queries: qs.len(),
         query_wall,
@@ -232,10 +248,13 @@ pub async fn prometheus_collect(
     let mut warnings: Vec<String> = Vec::new();
     // Report the first failing query in query order, not completion order.
     let mut failed: Option<(usize, PromError)> = None;
-    for (f, is_window, r, took) in results {
-        timings.query_sum += took;
+    for (f, is_window, r) in results {
         let r = match r {
-            Ok(r) => r,
+            Ok((r, http, parse)) => {
+                timings.http_sum += http;
+                timings.parse_sum += parse;
+                r
+            }
             Err(e) => {
                 let pos = qs
                     .iter()
@@ -270,7 +289,7 @@ pub async fn prometheus_collect(
     let window_s = window.as_secs_f64();
     let (inputs, stats) =
         mapping::inputs_from_series(inv, &window_series, &last_series, window_s, at_ms);
-    timings.ours = ours_started.elapsed();
+    timings.mapping = mapping_started.elapsed();
     let sources = vec![source_status(url, window, at_ms, &stats, &warnings)];
     Ok(PromCollection {
         inputs,
