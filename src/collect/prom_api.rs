@@ -202,7 +202,7 @@ pub fn queries(window: Duration) -> Vec<(&'static str, bool, String)> {
     let ms = window.as_millis();
     let mut out = Vec::with_capacity(FAMILIES.len() * 2);
     for (f, kind) in FAMILIES {
-        out.push((f, false, f.to_string()));
+        out.push((f, false, format!("last_over_time({f}[{ms}ms])")));
         if kind == FamilyKind::Counter {
             out.push((f, true, format!("increase({f}[{ms}ms])")));
         }
@@ -362,4 +362,21 @@ pub async fn prometheus_snapshot(
     let (inputs, sources) = prometheus_inputs(url, window, None, inv).await?;
     ctx.sources.extend(sources);
     Ok(build_from_inputs(inv, inputs, ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_queries_per_counter_one_per_gauge() {
+        let qs = queries(Duration::from_secs(60));
+        assert_eq!(qs.len(), 56);
+        let has = |q: &str| qs.iter().any(|(_, _, x)| x == q);
+        assert!(has("increase(istio_requests_total[60000ms])"));
+        assert!(has("last_over_time(istio_requests_total[60000ms])"));
+        assert!(has("last_over_time(tcp_open_connections[60000ms])"));
+        assert!(!has("increase(tcp_open_connections[60000ms])"));
+        assert!(!has("increase(envoy_cluster_upstream_cx_active[60000ms])"));
+    }
 }
