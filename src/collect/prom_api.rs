@@ -230,12 +230,21 @@ pub async fn prometheus_collect(
     let qs = queries(window);
     let started = Instant::now();
     let client = &client;
-    let results: Vec<_> = stream::iter(qs.iter().map(|(f, is_window, q)| async move {
+    let mut pending = stream::iter(qs.iter().map(|(f, is_window, q)| async move {
         (*f, *is_window, client.query_timed(q, at_ms).await)
     }))
-    .buffer_unordered(CONCURRENCY)
-    .collect()
-    .await;
+    .buffer_unordered(CONCURRENCY);
+    let mut results = Vec::with_capacity(qs.len());
+    while let Some(r) = pending.next().await {
+        // An unreachable Prometheus fails every query the same way: stop at
+        // the first (a black-holed address would otherwise cost a connect
+        // timeout per batch of queries).
+        if let (_, _, Err(e @ PromError::Unreachable { .. })) = r {
+            return Err(e);
+        }
+        results.push(r);
+    }
+    drop(pending);
     let query_wall = started.elapsed();
     let mapping_started = Instant::now();
     let mut timings = PromTimings {
