@@ -197,6 +197,7 @@ async fn bad_url_and_window_are_rejected_before_any_request() {
             .await
             .unwrap_err();
         assert!(matches!(err, PromError::BadUrl { .. }), "{url}: {err:?}");
+        assert_eq!(err.exit_code(), 3);
         assert!(err.to_string().contains(&format!("{url:?}")), "{err}");
     }
     let err = prometheus_inputs(

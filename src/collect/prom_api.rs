@@ -61,6 +61,17 @@ pub enum PromError {
     BadWindow(Duration),
 }
 
+impl PromError {
+    /// The CLI exit code (CONTRACT.md): 3 for a bad `--prometheus` URL or
+    /// window (bad usage), 4 for a Prometheus that could not be used.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            PromError::BadUrl { .. } | PromError::BadWindow(_) => 3,
+            _ => 4,
+        }
+    }
+}
+
 /// Where the time of a Prometheus collection went.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct PromTimings {
