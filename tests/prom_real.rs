@@ -284,12 +284,18 @@ async fn run(case: Case) {
         "same edges"
     );
     let mut compared = 0;
+    let mut worst = 0.0f64;
     for (k, p) in &pe {
         let d = de[k];
         assert_eq!(p.mtls, d.mtls, "{k}: mtls");
         assert_eq!(p.service, d.service, "{k}: service");
         let (ps, ds) = (&p.signals, &d.signals);
         close(ps.rps, ds.rps, 0.05, "rps", k);
+        if let (Some(a), Some(b)) = (ps.rps, ds.rps)
+            && b > 0.0
+        {
+            worst = worst.max((a - b).abs() / b);
+        }
         close(ps.success_rate, ds.success_rate, 0.05, "success rate", k);
         for (what, a, b) in [
             ("p50", ps.p50_ms, ds.p50_ms),
@@ -310,6 +316,11 @@ async fn run(case: Case) {
         }
     }
     assert!(compared >= 5, "rates compared on {compared} edges");
+    eprintln!(
+        "{}: {compared} edges with rates, largest rps difference {:.2}%",
+        case.scenario,
+        worst * 100.0
+    );
     // Nodes: the same set, meshed flags equal.
     let nodes = |s: &Snapshot| -> Vec<(String, bool)> {
         s.nodes.iter().map(|n| (n.id.clone(), n.meshed)).collect()
