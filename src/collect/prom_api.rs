@@ -295,12 +295,12 @@ pub async fn prometheus_collect(
             .iter()
             .any(|(n, k)| *n == f && *k == FamilyKind::Gauge);
         if is_window {
-            group_into(&mut window_series, f, &r.series);
+            group_into(&mut window_series, f, r.series);
         } else {
             if gauge {
-                group_into(&mut window_series, f, &r.series);
+                group_into(&mut window_series, f, r.series.clone());
             }
-            group_into(&mut last_series, f, &r.series);
+            group_into(&mut last_series, f, r.series);
         }
     }
     if let Some((_, e)) = failed {

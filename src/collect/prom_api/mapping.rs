@@ -129,7 +129,7 @@ fn pick<'a>(
 }
 
 /// Split a result series into its target and the proxy's own labels.
-pub fn to_proxy_series(family: &'static str, s: &Series) -> (TargetKey, ProxySeries) {
+pub fn to_proxy_series(family: &'static str, s: Series) -> (TargetKey, ProxySeries) {
     let ns = pick(&s.labels, &NS_LABELS);
     let pod = pick(&s.labels, &POD_LABELS);
     let mut dropped = vec!["__name__", "instance", "job"];
@@ -143,26 +143,31 @@ pub fn to_proxy_series(family: &'static str, s: &Series) -> (TargetKey, ProxySer
             s.labels.get("instance").cloned().unwrap_or_default(),
         ),
     };
-    let mut labels: BTreeMap<String, String> = BTreeMap::new();
-    for (k, v) in &s.labels {
+    let mut own: Vec<(String, String)> = Vec::with_capacity(s.labels.len());
+    let mut exported: Vec<(String, String)> = Vec::new();
+    for (k, v) in s.labels {
         if dropped.contains(&k.as_str()) {
             continue;
         }
         match k.strip_prefix("exported_") {
             // The proxy's own label, renamed because a target label had its name.
-            Some(orig) if !orig.is_empty() => {
-                labels.insert(orig.to_string(), v.clone());
-            }
-            _ => {
-                labels.entry(k.clone()).or_insert_with(|| v.clone());
-            }
+            Some(orig) if !orig.is_empty() => exported.push((orig.to_string(), v)),
+            _ => own.push((k, v)),
+        }
+    }
+    // `own` is sorted (it came from a BTreeMap); a restored label replaces
+    // a same-named one.
+    for (k, v) in exported {
+        match own.binary_search_by(|(x, _)| x.as_str().cmp(&k)) {
+            Ok(i) => own[i].1 = v,
+            Err(i) => own.insert(i, (k, v)),
         }
     }
     (
         target,
         ProxySeries {
             family,
-            labels: labels.into_iter().collect(),
+            labels: own,
             value: s.value,
         },
     )
@@ -172,7 +177,7 @@ pub fn to_proxy_series(family: &'static str, s: &Series) -> (TargetKey, ProxySer
 pub type ByTarget = BTreeMap<TargetKey, Vec<ProxySeries>>;
 
 /// Add one query's series to `by`.
-pub fn group_into(by: &mut ByTarget, family: &'static str, series: &[Series]) {
+pub fn group_into(by: &mut ByTarget, family: &'static str, series: Vec<Series>) {
     for s in series {
         let (t, p) = to_proxy_series(family, s);
         by.entry(t).or_default().push(p);
@@ -295,7 +300,7 @@ mod tests {
             ],
             3.0,
         );
-        let (t, p) = to_proxy_series("response_total", &s);
+        let (t, p) = to_proxy_series("response_total", s);
         assert_eq!(t, ("emojivoto".to_string(), "web-1".to_string()));
         assert_eq!(
             p.labels,
@@ -316,9 +321,9 @@ mod tests {
             &[("instance", "h:9090"), ("kubernetes_namespace", "x")],
             1.0,
         );
-        let (t, _) = to_proxy_series("istio_requests_total", &s);
+        let (t, _) = to_proxy_series("istio_requests_total", s);
         assert_eq!(t, (String::new(), "h:9090".to_string()));
-        let (t, p) = to_proxy_series("istio_requests_total", &series(&[], 1.0));
+        let (t, p) = to_proxy_series("istio_requests_total", series(&[], 1.0));
         assert_eq!(t, (String::new(), String::new()));
         assert!(p.labels.is_empty());
     }
