@@ -6,5 +6,6 @@ pub mod k8s;
 pub mod kube;
 pub mod live;
 pub mod manifests;
+pub mod prom_api;
 pub mod scrape;
 pub mod session;

@@ -1,0 +1,402 @@
+//! The Prometheus source: the same canonical edges as the direct scrapes,
+//! computed from PromQL against a Prometheus that already scrapes the
+//! proxies (`--prometheus URL`).
+//!
+//! For every family a dialect reads, two instant queries at one evaluation
+//! time `t`: `increase(f[window])` (the window; a gauge uses its value) and
+//! `f` (the cumulative value at `t`). Result series are grouped by scrape
+//! target and fed to the dialects like one scrape each; see
+//! `docs/prometheus.md`.
+
+pub mod mapping;
+pub mod response;
+
+use std::time::{Duration, Instant};
+
+use futures::stream::{self, StreamExt};
+use reqwest::Url;
+
+use crate::collect::prom_api::mapping::{ByTarget, FAMILIES, FamilyKind, MapStats, group_into};
+use crate::collect::prom_api::response::{QueryResult, ResponseError, parse_query_response};
+use crate::model::build::{BuildContext, EdgeInputs, build_from_inputs, rfc3339};
+use crate::model::inventory::Inventory;
+use crate::model::snapshot::{Snapshot, SourceState, SourceStatus};
+
+/// Queries in flight at once.
+const CONCURRENCY: usize = 8;
+/// Per-request timeout (connect included).
+const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+/// Warnings quoted in the source status.
+const MAX_WARNINGS: usize = 5;
+
+/// Why the Prometheus source failed. Every variant names the Prometheus URL;
+/// query failures name the query too.
+#[derive(Debug, thiserror::Error)]
+pub enum PromError {
+    #[error("--prometheus {url:?} is not a usable URL: {message}")]
+    BadUrl { url: String, message: String },
+    #[error("cannot reach Prometheus at {url}: {message}")]
+    Unreachable { url: String, message: String },
+    #[error("Prometheus at {url} rejected query `{query}`: {message}")]
+    Rejected {
+        url: String,
+        query: String,
+        message: String,
+    },
+    #[error("Prometheus at {url} answered query `{query}` with HTTP {status}: {message}")]
+    Http {
+        url: String,
+        query: String,
+        status: u16,
+        message: String,
+    },
+    #[error("Prometheus at {url}: unusable answer to query `{query}`: {message}")]
+    BadAnswer {
+        url: String,
+        query: String,
+        message: String,
+    },
+    #[error("the Prometheus window must be at least 1 ms (got {0:?})")]
+    BadWindow(Duration),
+}
+
+impl PromError {
+    /// The CLI exit code (CONTRACT.md): 3 for a bad `--prometheus` URL or
+    /// window (bad usage), 4 for a Prometheus that could not be used.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            PromError::BadUrl { .. } | PromError::BadWindow(_) => 3,
+            _ => 4,
+        }
+    }
+}
+
+/// Where the time of a Prometheus collection went.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct PromTimings {
+    /// Queries sent.
+    pub queries: usize,
+    /// Wall time of all queries (sent concurrently), JSON parsing included.
+    pub query_wall: Duration,
+    /// Sum of the queries' HTTP round trips until the last byte of the
+    /// answer: Prometheus's evaluation and the transfer.
+    pub http_sum: Duration,
+    /// Sum of our JSON parsing of the answers (inside `query_wall`).
+    pub parse_sum: Duration,
+    /// Our time after the queries: grouping, the dialects, the inputs.
+    pub mapping: Duration,
+}
+
+/// The inputs, the source status and the timings of one collection.
+#[derive(Debug, Clone)]
+pub struct PromCollection {
+    pub inputs: EdgeInputs,
+    pub sources: Vec<SourceStatus>,
+    pub stats: MapStats,
+    pub timings: PromTimings,
+}
+
+/// A Prometheus HTTP API client for instant queries.
+pub struct PromClient {
+    http: reqwest::Client,
+    endpoint: Url,
+    url: String,
+}
+
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut msg = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        msg.push_str(": ");
+        msg.push_str(&s.to_string());
+        src = s.source();
+    }
+    msg
+}
+
+impl PromClient {
+    /// A client for the Prometheus at `url` (e.g. `http://prometheus:9090`,
+    /// or with a path prefix `http://host/prometheus`).
+    pub fn new(url: &str) -> Result<Self, PromError> {
+        crate::collect::kube::install_crypto_provider();
+        let bad = |message: String| PromError::BadUrl {
+            url: url.to_string(),
+            message,
+        };
+        let mut base = Url::parse(url).map_err(|e| bad(e.to_string()))?;
+        if !matches!(base.scheme(), "http" | "https") {
+            return Err(bad(format!(
+                "scheme {:?} is not http or https",
+                base.scheme()
+            )));
+        }
+        if !base.path().ends_with('/') {
+            base.set_path(&format!("{}/", base.path()));
+        }
+        let endpoint = base.join("api/v1/query").map_err(|e| bad(e.to_string()))?;
+        let http = reqwest::Client::builder()
+            .timeout(REQUEST_TIMEOUT)
+            .connect_timeout(CONNECT_TIMEOUT)
+            .build()
+            .map_err(|e| bad(format!("HTTP client: {}", error_chain(&e))))?;
+        Ok(PromClient {
+            http,
+            endpoint,
+            url: url.to_string(),
+        })
+    }
+
+    /// One instant query evaluated at `at_ms`.
+    pub async fn query(&self, query: &str, at_ms: i64) -> Result<QueryResult, PromError> {
+        self.query_timed(query, at_ms).await.map(|(r, _, _)| r)
+    }
+
+    /// [`PromClient::query`] with the time of the HTTP round trip and of
+    /// the JSON parsing.
+    pub async fn query_timed(
+        &self,
+        query: &str,
+        at_ms: i64,
+    ) -> Result<(QueryResult, Duration, Duration), PromError> {
+        let started = Instant::now();
+        let mut u = self.endpoint.clone();
+        u.query_pairs_mut().append_pair("query", query).append_pair(
+            "time",
+            &format!("{}.{:03}", at_ms.div_euclid(1000), at_ms.rem_euclid(1000)),
+        );
+        let resp = self
+            .http
+            .get(u)
+            .send()
+            .await
+            .map_err(|e| PromError::Unreachable {
+                url: self.url.clone(),
+                message: error_chain(&e),
+            })?;
+        let status = resp.status();
+        let body = resp.bytes().await.map_err(|e| PromError::Unreachable {
+            url: self.url.clone(),
+            message: format!("reading the answer to `{query}`: {}", error_chain(&e)),
+        })?;
+        let http = started.elapsed();
+        let parsing = Instant::now();
+        let parsed = parse_query_response(&body);
+        let parse = parsing.elapsed();
+        match parsed {
+            Ok(r) => Ok((r, http, parse)),
+            Err(ResponseError::Rejected {
+                error_type,
+                message,
+            }) => Err(PromError::Rejected {
+                url: self.url.clone(),
+                query: query.to_string(),
+                message: format!("{error_type}: {message}"),
+            }),
+            Err(ResponseError::Malformed(m)) if !status.is_success() => Err(PromError::Http {
+                url: self.url.clone(),
+                query: query.to_string(),
+                status: status.as_u16(),
+                message: m,
+            }),
+            Err(ResponseError::Malformed(m)) => Err(PromError::BadAnswer {
+                url: self.url.clone(),
+                query: query.to_string(),
+                message: m,
+            }),
+        }
+    }
+}
+
+/// The queries of one collection: `(family, is_window, query)`.
+pub fn queries(window: Duration) -> Vec<(&'static str, bool, String)> {
+    let ms = window.as_millis();
+    let mut out = Vec::with_capacity(FAMILIES.len() * 2);
+    for (f, kind) in FAMILIES {
+        out.push((f, false, format!("last_over_time({f}[{ms}ms])")));
+        if kind == FamilyKind::Counter {
+            out.push((f, true, format!("increase({f}[{ms}ms])")));
+        }
+    }
+    out
+}
+
+fn now_ms() -> i64 {
+    jiff::Timestamp::now().as_millisecond()
+}
+
+/// Query Prometheus at `url` for the window ending at `at` (unix ms; now
+/// when `None`) and map the results to edge inputs, with timings.
+pub async fn prometheus_collect(
+    url: &str,
+    window: Duration,
+    at: Option<i64>,
+    inv: &Inventory,
+) -> Result<PromCollection, PromError> {
+    if window.as_millis() < 1 {
+        return Err(PromError::BadWindow(window));
+    }
+    let client = PromClient::new(url)?;
+    let at_ms = at.unwrap_or_else(now_ms);
+    let qs = queries(window);
+    let started = Instant::now();
+    let client = &client;
+    let mut pending = stream::iter(qs.iter().map(|(f, is_window, q)| async move {
+        (*f, *is_window, client.query_timed(q, at_ms).await)
+    }))
+    .buffer_unordered(CONCURRENCY);
+    let mut results = Vec::with_capacity(qs.len());
+    while let Some(r) = pending.next().await {
+        // An unreachable Prometheus fails every query the same way: stop at
+        // the first (a black-holed address would otherwise cost a connect
+        // timeout per batch of queries).
+        if let (_, _, Err(e @ PromError::Unreachable { .. })) = r {
+            return Err(e);
+        }
+        results.push(r);
+    }
+    drop(pending);
+    let query_wall = started.elapsed();
+    let mapping_started = Instant::now();
+    let mut timings = PromTimings {
+        queries: qs.len(),
+        query_wall,
+        ..PromTimings::default()
+    };
+    let mut window_series = ByTarget::new();
+    let mut last_series = ByTarget::new();
+    let mut warnings: Vec<String> = Vec::new();
+    // Report the first failing query in query order, not completion order.
+    let mut failed: Option<(usize, PromError)> = None;
+    for (f, is_window, r) in results {
+        let r = match r {
+            Ok((r, http, parse)) => {
+                timings.http_sum += http;
+                timings.parse_sum += parse;
+                r
+            }
+            Err(e) => {
+                let pos = qs
+                    .iter()
+                    .position(|(qf, qw, _)| *qf == f && *qw == is_window)
+                    .unwrap_or(usize::MAX);
+                if failed.as_ref().is_none_or(|(p, _)| pos < *p) {
+                    failed = Some((pos, e));
+                }
+                continue;
+            }
+        };
+        for w in r.warnings {
+            if !warnings.contains(&w) {
+                warnings.push(w);
+            }
+        }
+        let gauge = FAMILIES
+            .iter()
+            .any(|(n, k)| *n == f && *k == FamilyKind::Gauge);
+        if is_window {
+            group_into(&mut window_series, f, r.series);
+        } else {
+            if gauge {
+                group_into(&mut window_series, f, r.series.clone());
+            }
+            group_into(&mut last_series, f, r.series);
+        }
+    }
+    if let Some((_, e)) = failed {
+        return Err(e);
+    }
+    let window_s = window.as_secs_f64();
+    let (inputs, stats) =
+        mapping::inputs_from_series(inv, &window_series, &last_series, window_s, at_ms);
+    timings.mapping = mapping_started.elapsed();
+    let sources = vec![source_status(url, window, at_ms, &stats, &warnings)];
+    Ok(PromCollection {
+        inputs,
+        sources,
+        stats,
+        timings,
+    })
+}
+
+/// The status of the Prometheus source.
+pub fn source_status(
+    url: &str,
+    window: Duration,
+    at_ms: i64,
+    stats: &MapStats,
+    warnings: &[String],
+) -> SourceStatus {
+    let mut detail = format!(
+        "{url}: window {}s ending {}; {} series from {} targets; {} edges",
+        window.as_secs_f64(),
+        rfc3339(at_ms),
+        stats.series,
+        stats.targets,
+        stats.edges
+    );
+    let mut status = SourceState::Ok;
+    if stats.series == 0 {
+        status = SourceState::Degraded;
+        detail.push_str("; no mesh metrics found (is Prometheus scraping the proxies?)");
+    }
+    if !warnings.is_empty() {
+        status = SourceState::Degraded;
+        let shown: Vec<&str> = warnings
+            .iter()
+            .take(MAX_WARNINGS)
+            .map(String::as_str)
+            .collect();
+        detail.push_str(&format!("; warnings: {}", shown.join("; ")));
+        if warnings.len() > MAX_WARNINGS {
+            detail.push_str(&format!(" (+{} more)", warnings.len() - MAX_WARNINGS));
+        }
+    }
+    SourceStatus {
+        name: "prometheus".into(),
+        status,
+        detail: Some(detail),
+    }
+}
+
+/// Query Prometheus at `url` for the window ending at `at` (unix ms; now
+/// when `None`): the edge inputs and the source's status.
+pub async fn prometheus_inputs(
+    url: &str,
+    window: Duration,
+    at: Option<i64>,
+    inv: &Inventory,
+) -> Result<(EdgeInputs, Vec<SourceStatus>), PromError> {
+    let c = prometheus_collect(url, window, at, inv).await?;
+    Ok((c.inputs, c.sources))
+}
+
+/// The snapshot of the window ending now, from Prometheus at `url`; the
+/// Prometheus source status is appended to `ctx.sources`.
+pub async fn prometheus_snapshot(
+    url: &str,
+    window: Duration,
+    inv: &Inventory,
+    mut ctx: BuildContext,
+) -> Result<Snapshot, PromError> {
+    let (inputs, sources) = prometheus_inputs(url, window, None, inv).await?;
+    ctx.sources.extend(sources);
+    Ok(build_from_inputs(inv, inputs, ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn two_queries_per_counter_one_per_gauge() {
+        let qs = queries(Duration::from_secs(60));
+        assert_eq!(qs.len(), 56);
+        let has = |q: &str| qs.iter().any(|(_, _, x)| x == q);
+        assert!(has("increase(istio_requests_total[60000ms])"));
+        assert!(has("last_over_time(istio_requests_total[60000ms])"));
+        assert!(has("last_over_time(tcp_open_connections[60000ms])"));
+        assert!(!has("increase(tcp_open_connections[60000ms])"));
+        assert!(!has("increase(envoy_cluster_upstream_cx_active[60000ms])"));
+    }
+}
