@@ -101,7 +101,7 @@ pub fn live_options(c: &ClusterArgs) -> LiveOptions {
             all_namespaces: c.all_namespaces,
             timeout: None,
         },
-        window: c.window,
+        window: c.window(),
         scrape: ScrapeOptions {
             concurrency: usize::from(c.concurrency),
             timeout: c.scrape_timeout,
@@ -117,6 +117,15 @@ pub fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .enable_all()
         .build()
         .map_err(|e| Failure::Internal(format!("cannot start the async runtime: {e}")))
+}
+
+impl From<crate::collect::prom_api::PromError> for Failure {
+    fn from(e: crate::collect::prom_api::PromError) -> Self {
+        match e.exit_code() {
+            4 => Failure::Unreachable(e.to_string()),
+            _ => Failure::BadInput(e.to_string()),
+        }
+    }
 }
 
 impl From<ConnectError> for Failure {
@@ -138,7 +147,12 @@ fn snapshot(args: SnapshotArgs, cluster: &ClusterArgs) -> Result<u8, Failure> {
         }
         None => {
             let opts = live_options(cluster);
-            runtime()?.block_on(live_snapshot(&opts))?
+            match &cluster.prometheus {
+                Some(url) => runtime()?.block_on(
+                    crate::collect::session::prometheus_live_snapshot(&opts, url),
+                )?,
+                None => runtime()?.block_on(live_snapshot(&opts))?,
+            }
         }
     };
     let text =

@@ -95,9 +95,14 @@ pub struct ClusterArgs {
     /// All namespaces.
     #[arg(short = 'A', long, conflicts_with = "namespace", global = true)]
     pub all_namespaces: bool,
-    /// The span rates cover: the time between the two scrape rounds.
-    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_duration, global = true)]
-    pub window: std::time::Duration,
+    /// The span rates cover: the PromQL range with --prometheus (default 1m),
+    /// else the time between the two scrape rounds (default 10s).
+    #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true)]
+    pub window: Option<std::time::Duration>,
+    /// Read the mesh's metrics from this Prometheus instead of scraping the
+    /// proxies (the cluster, when reachable, still gives the workloads).
+    #[arg(long, value_name = "URL", global = true)]
+    pub prometheus: Option<String>,
     /// Per-scrape timeout.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration, global = true)]
     pub scrape_timeout: std::time::Duration,
@@ -124,4 +129,15 @@ pub struct SnapshotArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Json)]
     pub output: OutputFormat,
+}
+
+impl ClusterArgs {
+    /// `--window`, or its default for the source in use.
+    pub fn window(&self) -> std::time::Duration {
+        self.window.unwrap_or(if self.prometheus.is_some() {
+            std::time::Duration::from_secs(60)
+        } else {
+            std::time::Duration::from_secs(10)
+        })
+    }
 }

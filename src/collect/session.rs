@@ -99,3 +99,42 @@ pub async fn live_snapshot(opts: &LiveOptions) -> Result<Snapshot, ConnectError>
     };
     Ok(build_snapshot(&inv, &rounds, ctx))
 }
+
+/// A snapshot from Prometheus: the cluster (when reachable) still gives the
+/// inventory; without it the snapshot is built from the metrics alone and
+/// `sources` says the cluster is unavailable.
+pub async fn prometheus_live_snapshot(
+    opts: &LiveOptions,
+    url: &str,
+) -> Result<Snapshot, crate::app_main::Failure> {
+    let (inv, mut sources, cluster, namespaces) = match connect(&opts.kube).await {
+        Ok(conn) => {
+            let (inv, sources) = inventory(&conn).await;
+            let cluster = ClusterInfo {
+                context: conn.context.clone(),
+                server: Some(conn.server.clone()),
+            };
+            (inv, sources, Some(cluster), conn.scope.namespaces())
+        }
+        Err(e) => (
+            Inventory::default(),
+            vec![SourceStatus {
+                name: "kube".into(),
+                status: SourceState::Unavailable,
+                detail: Some(format!("{e}; the snapshot comes from Prometheus alone")),
+            }],
+            None,
+            opts.kube
+                .namespace
+                .clone()
+                .filter(|_| !opts.kube.all_namespaces)
+                .map(|n| vec![n]),
+        ),
+    };
+    let ctx = BuildContext {
+        sources,
+        cluster,
+        namespaces,
+    };
+    Ok(crate::collect::prom_api::prometheus_snapshot(url, opts.window, &inv, ctx).await?)
+}
