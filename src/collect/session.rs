@@ -107,7 +107,7 @@ pub async fn prometheus_live_snapshot(
     opts: &LiveOptions,
     url: &str,
 ) -> Result<Snapshot, crate::app_main::Failure> {
-    let (inv, mut sources, cluster, namespaces) = match connect(&opts.kube).await {
+    let (inv, sources, cluster, namespaces) = match connect(&opts.kube).await {
         Ok(conn) => {
             let (inv, sources) = inventory(&conn).await;
             let cluster = ClusterInfo {
