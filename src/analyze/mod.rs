@@ -80,6 +80,10 @@ pub fn analyze(
     let mut objects: Vec<&Value> = inv.other_objects.iter().collect();
     let mut intent: &[IntentRule] = &[];
     if let Some(x) = extra {
+        // The declared source (a GitOps repo) wins over the cluster's copy.
+        let ids: std::collections::BTreeSet<String> =
+            x.objects.iter().map(model::resource_id).collect();
+        objects.retain(|o| !ids.contains(&model::resource_id(o)));
         objects.extend(x.objects.iter());
         intent = &x.intent;
     }

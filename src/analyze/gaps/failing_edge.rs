@@ -37,10 +37,19 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
             sev,
             subject(&ctx.callers[i], e),
             format!(
-                "{} of {:.1} req/s fail ({}), above the {} error threshold of the analysis configuration.",
+                "{} of {:.1} req/s fail ({}), above the {} threshold of {} errors.",
                 pct(err),
                 rps,
-                if codes.is_empty() { "errors".to_string() } else { codes.join(", ") },
+                if codes.is_empty() {
+                    "errors".to_string()
+                } else {
+                    codes.join(", ")
+                },
+                if sev == Severity::Critical {
+                    "failing"
+                } else {
+                    "degraded"
+                },
                 pct(limit)
             ),
         ));

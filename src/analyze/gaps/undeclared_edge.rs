@@ -65,7 +65,7 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
             Severity::Warning,
             subject(c, e),
             format!(
-                "{who} calls {} but {} (not enforced) allow only other callers.",
+                "{who} calls {} but no rule of {} (declared, not enforced) allows this caller.",
                 e.target,
                 all.by.join(", ")
             ),
