@@ -20,9 +20,13 @@ fn strings(v: &Value) -> Vec<String> {
         .collect()
 }
 
+/// A source field: its name, whether it names callers (or excludes them),
+/// and how a value becomes a peer.
+type Field = (&'static str, bool, fn(String) -> Peer);
+
 fn source_spec(src: &Value) -> SourceSpec {
     let mut spec = SourceSpec::default();
-    let fields: [(&str, bool, fn(String) -> Peer); 6] = [
+    let fields: [Field; 6] = [
         ("principals", true, Peer::Principal),
         ("notPrincipals", false, Peer::Principal),
         ("requestPrincipals", true, |_| Peer::Any),

@@ -65,15 +65,15 @@ pub fn entry(p: &PeerAuthn) -> Value {
 /// in the same list.
 pub fn effective(peers: &[PeerAuthn], w: &WorkloadInfo) -> EffectiveMode {
     let id = format!("{}/{}", w.namespace, w.name);
-    let levels: [Box<dyn Fn(&PeerAuthn) -> bool>; 3] = [
-        Box::new(|p| p.workloads.as_ref().is_some_and(|ws| ws.contains(&id))),
-        Box::new(|p| p.workloads.is_none() && p.namespace.as_deref() == Some(&w.namespace)),
-        Box::new(|p| p.workloads.is_none() && p.namespace.is_none()),
-    ];
-    for level in levels {
+    let at_level = |p: &PeerAuthn, level: usize| match level {
+        0 => p.workloads.as_ref().is_some_and(|ws| ws.contains(&id)),
+        1 => p.workloads.is_none() && p.namespace.as_deref() == Some(&w.namespace),
+        _ => p.workloads.is_none() && p.namespace.is_none(),
+    };
+    for level in 0..3 {
         if let Some(p) = peers
             .iter()
-            .filter(|p| level(p) && p.mode != MtlsMode::Unset)
+            .filter(|p| at_level(p, level) && p.mode != MtlsMode::Unset)
             .max_by_key(|p| p.enforced)
         {
             return EffectiveMode {

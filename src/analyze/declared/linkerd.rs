@@ -136,12 +136,11 @@ pub fn read_servers(objs: &[&Value], inv: &Inventory, m: &mut Model) {
         for o in objs.iter().copied().filter(|o| namespace_of(o) == ns) {
             match kind(o) {
                 "AuthorizationPolicy"
-                    if o["apiVersion"].as_str().unwrap_or("").contains("linkerd") =>
+                    if o["apiVersion"].as_str().unwrap_or("").contains("linkerd")
+                        && applies_to_server(&o["spec"]["targetRef"], server, objs) =>
                 {
-                    if applies_to_server(&o["spec"]["targetRef"], server, objs) {
-                        from.push(authz_policy_spec(o, objs));
-                        by.push(resource_id(o));
-                    }
+                    from.push(authz_policy_spec(o, objs));
+                    by.push(resource_id(o));
                 }
                 "ServerAuthorization" => {
                     let s = &o["spec"]["server"];
