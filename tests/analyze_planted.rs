@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::path::Path;
 
 use meshscope::analyze::{AnalyzeConfig, analyze};
@@ -64,6 +66,7 @@ fn check(name: &str) {
         }
     }
     assert!(!snap.declared.policies.is_empty() || !snap.declared.routes.is_empty());
+    common::assert_valid_snapshot(&serde_json::to_value(&snap).unwrap());
 }
 
 #[test]

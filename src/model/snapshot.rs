@@ -176,7 +176,8 @@ pub struct Mtls {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declared: Option<String>,
     /// The observed share judged against the declared mode: `ok`,
-    /// `plaintext_under_strict`, `plaintext_permitted`, `safe_to_tighten`;
+    /// `plaintext_under_strict`, `plaintext_permitted`, `safe_to_tighten`,
+    /// `unknown` (mTLS not observable);
     /// set by `analyze`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub verdict: Option<String>,
