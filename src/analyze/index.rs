@@ -3,10 +3,64 @@
 //! and who a caller is.
 
 use std::collections::BTreeMap;
+use std::ops::Deref;
 
+use rustc_hash::FxHashMap;
 use serde_json::Value;
 
-use crate::model::inventory::{Inventory, WorkloadInfo};
+use crate::model::inventory::{Inventory, ServiceInfo, WorkloadInfo};
+
+/// The inventory with the lookups the analysis needs indexed once.
+pub struct Idx<'a> {
+    pub inv: &'a Inventory,
+    services: FxHashMap<(&'a str, &'a str), &'a ServiceInfo>,
+    by_identity: FxHashMap<(&'a str, &'a str), Vec<&'a WorkloadInfo>>,
+}
+
+impl<'a> Idx<'a> {
+    /// Index `inv`.
+    pub fn new(inv: &'a Inventory) -> Self {
+        let services = inv
+            .services
+            .iter()
+            .map(|s| ((s.namespace.as_str(), s.name.as_str()), s))
+            .collect();
+        let mut by_identity: FxHashMap<(&str, &str), Vec<&WorkloadInfo>> = FxHashMap::default();
+        for w in inv.workloads.values() {
+            let sa = w.service_account.as_deref().unwrap_or("default");
+            by_identity
+                .entry((w.namespace.as_str(), sa))
+                .or_default()
+                .push(w);
+        }
+        Idx {
+            inv,
+            services,
+            by_identity,
+        }
+    }
+
+    /// The Service `namespace/name`.
+    pub fn svc(&self, ns: &str, name: &str) -> Option<&'a ServiceInfo> {
+        self.services.get(&(ns, name)).copied()
+    }
+
+    /// The workloads of one namespace (ids are `namespace/name`, sorted).
+    pub fn in_namespace(&self, ns: &str) -> impl Iterator<Item = (&'a String, &'a WorkloadInfo)> {
+        let prefix = format!("{ns}/");
+        self.inv
+            .workloads
+            .range(prefix.clone()..)
+            .take_while(move |(id, _)| id.starts_with(&prefix))
+    }
+}
+
+impl Deref for Idx<'_> {
+    type Target = Inventory;
+    fn deref(&self) -> &Inventory {
+        self.inv
+    }
+}
 
 use super::model::Peer;
 
@@ -65,18 +119,26 @@ pub fn selector_matches(sel: &Value, labels: &BTreeMap<String, String>) -> bool 
 
 /// Workload ids in `namespace` (all namespaces when `None`) whose pod
 /// labels match `sel`; a null selector matches all of them.
-pub fn select(inv: &Inventory, namespace: Option<&str>, sel: &Value) -> Vec<String> {
-    inv.workloads
-        .iter()
-        .filter(|(_, w)| namespace.is_none_or(|ns| w.namespace == ns))
-        .filter(|(_, w)| sel.is_null() || selector_matches(sel, &w.pod_labels))
-        .map(|(id, _)| id.clone())
-        .collect()
+pub fn select(inv: &Idx, namespace: Option<&str>, sel: &Value) -> Vec<String> {
+    let matches = |w: &WorkloadInfo| sel.is_null() || selector_matches(sel, &w.pod_labels);
+    match namespace {
+        Some(ns) => inv
+            .in_namespace(ns)
+            .filter(|(_, w)| matches(w))
+            .map(|(id, _)| id.clone())
+            .collect(),
+        None => inv
+            .workloads
+            .iter()
+            .filter(|(_, w)| matches(w))
+            .map(|(id, _)| id.clone())
+            .collect(),
+    }
 }
 
 /// Resolve a mesh host (`reviews`, `reviews.default`, `reviews.default.svc.cluster.local`)
 /// seen from `namespace` into a Service `namespace/name`, when it exists.
-pub fn resolve_host(inv: &Inventory, namespace: &str, host: &str) -> Option<String> {
+pub fn resolve_host(inv: &Idx, namespace: &str, host: &str) -> Option<String> {
     let parts: Vec<&str> = host.split('.').collect();
     let (name, ns) = match parts.as_slice() {
         [name] => (*name, namespace),
@@ -88,30 +150,41 @@ pub fn resolve_host(inv: &Inventory, namespace: &str, host: &str) -> Option<Stri
 }
 
 /// Workloads behind a Service `namespace/name`, narrowed by extra labels.
-pub fn service_workloads(inv: &Inventory, svc: &str, extra: &Value) -> Vec<String> {
+pub fn service_workloads(inv: &Idx, svc: &str, extra: &Value) -> Vec<String> {
     let Some((ns, name)) = svc.split_once('/') else {
         return Vec::new();
     };
-    let Some(s) = inv.service(ns, name) else {
+    let Some(s) = inv.svc(ns, name) else {
         return Vec::new();
     };
-    inv.service_workloads(s)
-        .into_iter()
-        .filter(|w| extra.is_null() || selector_matches(extra, &w.pod_labels))
-        .map(|w| format!("{}/{}", w.namespace, w.name))
+    if s.selector.is_empty() {
+        return Vec::new();
+    }
+    inv.in_namespace(ns)
+        .filter(|(_, w)| {
+            s.selector
+                .iter()
+                .all(|(k, v)| w.pod_labels.get(k) == Some(v))
+        })
+        .filter(|(_, w)| extra.is_null() || selector_matches(extra, &w.pod_labels))
+        .map(|(id, _)| id.clone())
         .collect()
 }
 
 /// Workload ids running as service account `sa` in `ns`, preferring the
 /// meshed ones (only those can present the identity).
-pub fn workloads_with_identity(inv: &Inventory, ns: &str, sa: &str) -> Vec<String> {
-    let all: Vec<&WorkloadInfo> = inv
-        .workloads
-        .values()
-        .filter(|w| w.namespace == ns && w.service_account.as_deref().unwrap_or("default") == sa)
-        .collect();
+pub fn workloads_with_identity(inv: &Idx, ns: &str, sa: &str) -> Vec<String> {
+    let all: &[&WorkloadInfo] = inv
+        .by_identity
+        .get(&(ns, sa))
+        .map(Vec::as_slice)
+        .unwrap_or(&[]);
     let meshed: Vec<&WorkloadInfo> = all.iter().copied().filter(|w| w.meshed).collect();
-    let pick = if meshed.is_empty() { all } else { meshed };
+    let pick = if meshed.is_empty() {
+        all.to_vec()
+    } else {
+        meshed
+    };
     pick.iter()
         .map(|w| format!("{}/{}", w.namespace, w.name))
         .collect()

@@ -87,7 +87,8 @@ pub fn analyze(
         objects.extend(x.objects.iter());
         intent = &x.intent;
     }
-    let model = declared::build_model(&objects, intent, inv);
+    let idx = index::Idx::new(inv);
+    let model = declared::build_model(&objects, intent, &idx);
     let unmeshed: Vec<String> = inv
         .workloads
         .iter()
@@ -100,13 +101,7 @@ pub fn analyze(
         .map(|e| caller(e, inv, &unmeshed))
         .collect();
     let (found, edge_declared, verdicts) = {
-        let ctx = Ctx {
-            snap,
-            inv,
-            model: &model,
-            cfg,
-            callers,
-        };
+        let ctx = Ctx::new(snap, &idx, &model, cfg, callers);
         let found = gaps::run_all(&ctx);
         let edge_declared: Vec<Option<bool>> = snap
             .edges
@@ -117,7 +112,7 @@ pub fn analyze(
                     return (!model.external_hosts.is_empty())
                         .then(|| model.external_hosts.iter().any(|h| h == host));
                 }
-                if snap
+                if ctx
                     .node(&e.target)
                     .is_some_and(|n| n.kind != NodeKind::Workload)
                 {

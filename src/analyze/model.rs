@@ -2,6 +2,7 @@
 //! ([`AccessRule`]), which mTLS mode applies where ([`PeerAuthn`]), and
 //! how traffic is meant to be split ([`Route`]).
 
+use rustc_hash::FxHashMap;
 use serde_json::{Value, json};
 
 /// What an access rule does with the callers it matches.
@@ -164,6 +165,29 @@ pub struct Model {
     /// Entries for `snapshot.declared.policies` / `.routes`.
     pub policy_entries: Vec<Value>,
     pub route_entries: Vec<Value>,
+    /// `access` indices by target workload id (see [`Model::index`]).
+    pub by_target: FxHashMap<String, Vec<usize>>,
+}
+
+impl Model {
+    /// Index the access rules by target; call once `access` is complete.
+    pub fn index(&mut self) {
+        self.by_target.clear();
+        for (i, r) in self.access.iter().enumerate() {
+            for t in &r.targets {
+                self.by_target.entry(t.clone()).or_default().push(i);
+            }
+        }
+    }
+
+    /// The access rules that apply to a workload.
+    pub fn rules_for<'a>(&'a self, target: &str) -> impl Iterator<Item = &'a AccessRule> + 'a {
+        self.by_target
+            .get(target)
+            .into_iter()
+            .flatten()
+            .map(|&i| &self.access[i])
+    }
 }
 
 /// `Kind/namespace/name` of a Kubernetes object.

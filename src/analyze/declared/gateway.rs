@@ -4,12 +4,12 @@
 
 use serde_json::{Value, json};
 
+use crate::analyze::index::Idx;
 use crate::analyze::index::service_workloads;
 use crate::analyze::model::{Backend, Model, Orphan, Route, namespace_of, resource_id};
-use crate::model::inventory::Inventory;
 
 /// Read one HTTPRoute or GRPCRoute.
-pub fn read_route(obj: &Value, all: &[&Value], inv: &Inventory, m: &mut Model) {
+pub fn read_route(obj: &Value, all: &[&Value], inv: &Idx, m: &mut Model) {
     let ns = namespace_of(obj);
     let id = resource_id(obj);
     let parents: Vec<&Value> = obj["spec"]["parentRefs"]

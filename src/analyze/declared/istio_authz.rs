@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use crate::model::inventory::Inventory;
+use crate::analyze::index::Idx;
 
 use crate::analyze::index::select;
 use crate::analyze::model::{AccessRule, Action, Peer, SourceSpec, namespace_of, resource_id};
@@ -55,7 +55,7 @@ fn source_spec(src: &Value) -> SourceSpec {
 }
 
 /// Read one AuthorizationPolicy; `None` for CUSTOM (external authorizer).
-pub fn read(obj: &Value, inv: &Inventory) -> Option<AccessRule> {
+pub fn read(obj: &Value, inv: &Idx) -> Option<AccessRule> {
     let spec = &obj["spec"];
     let action = match spec["action"].as_str().unwrap_or("ALLOW") {
         "ALLOW" => Action::Allow,

@@ -5,12 +5,13 @@
 use serde_json::{Value, json};
 
 use crate::analyze::declared::istio_authz::ROOT_NAMESPACE;
+use crate::analyze::index::Idx;
 use crate::analyze::index::select;
 use crate::analyze::model::{EffectiveMode, MtlsMode, PeerAuthn, namespace_of, resource_id};
-use crate::model::inventory::{Inventory, WorkloadInfo};
+use crate::model::inventory::WorkloadInfo;
 
 /// Read one PeerAuthentication.
-pub fn read(obj: &Value, inv: &Inventory) -> PeerAuthn {
+pub fn read(obj: &Value, inv: &Idx) -> PeerAuthn {
     let spec = &obj["spec"];
     let ns = namespace_of(obj);
     let selector = &spec["selector"];

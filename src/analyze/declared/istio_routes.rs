@@ -2,17 +2,33 @@
 //! subsets), `DestinationRule` (subsets, `trafficPolicy.tls.mode`) and
 //! `ServiceEntry` (declared external hosts).
 
+use rustc_hash::FxHashMap;
 use serde_json::{Value, json};
 
+use crate::analyze::index::Idx;
 use crate::analyze::index::{resolve_host, service_workloads};
 use crate::analyze::model::{Backend, Model, Orphan, Route, namespace_of, resource_id};
-use crate::model::inventory::Inventory;
 
-/// The subsets (name → labels) DestinationRules declare for a Service.
-fn subset_labels(drs: &[&Value], inv: &Inventory, svc: &str, subset: &str) -> Option<Value> {
-    drs.iter().find_map(|dr| {
-        let host = dr["spec"]["host"].as_str()?;
-        (resolve_host(inv, &namespace_of(dr), host).as_deref() == Some(svc)).then_some(())?;
+/// DestinationRules by the Service (`namespace/name`) their host resolves to.
+pub type DrIndex<'a> = FxHashMap<String, Vec<&'a Value>>;
+
+/// Index DestinationRules by Service.
+pub fn index_drs<'a>(drs: &[&'a Value], inv: &Idx) -> DrIndex<'a> {
+    let mut out: DrIndex = FxHashMap::default();
+    for dr in drs {
+        if let Some(svc) = dr["spec"]["host"]
+            .as_str()
+            .and_then(|h| resolve_host(inv, &namespace_of(dr), h))
+        {
+            out.entry(svc).or_default().push(dr);
+        }
+    }
+    out
+}
+
+/// The labels of a subset some DestinationRule declares for a Service.
+fn subset_labels(drs: &DrIndex, svc: &str, subset: &str) -> Option<Value> {
+    drs.get(svc)?.iter().find_map(|dr| {
         dr["spec"]["subsets"]
             .as_array()?
             .iter()
@@ -22,7 +38,7 @@ fn subset_labels(drs: &[&Value], inv: &Inventory, svc: &str, subset: &str) -> Op
 }
 
 /// Read every VirtualService (needs the DestinationRules for subsets).
-pub fn read_virtual_service(obj: &Value, drs: &[&Value], inv: &Inventory, m: &mut Model) {
+pub fn read_virtual_service(obj: &Value, drs: &DrIndex, inv: &Idx, m: &mut Model) {
     let ns = namespace_of(obj);
     let id = resource_id(obj);
     let http = obj["spec"]["http"].as_array().cloned().unwrap_or_default();
@@ -42,7 +58,7 @@ pub fn read_virtual_service(obj: &Value, drs: &[&Value], inv: &Inventory, m: &mu
                 .as_f64()
                 .unwrap_or(if single { 100.0 } else { 0.0 });
             let (name, workloads) = match (&svc, subset) {
-                (Some(s), Some(sub)) => match subset_labels(drs, inv, s, sub) {
+                (Some(s), Some(sub)) => match subset_labels(drs, s, sub) {
                     Some(labels) => (format!("subset {sub}"), service_workloads(inv, s, &labels)),
                     None => {
                         missing.push(format!(
@@ -91,7 +107,7 @@ pub fn read_virtual_service(obj: &Value, drs: &[&Value], inv: &Inventory, m: &mu
 }
 
 /// Read a DestinationRule: subsets selecting no pods, TLS disabled.
-pub fn read_destination_rule(obj: &Value, vss: &[&Value], inv: &Inventory, m: &mut Model) {
+pub fn read_destination_rule(obj: &Value, vss: &[&Value], inv: &Idx, m: &mut Model) {
     let ns = namespace_of(obj);
     let id = resource_id(obj);
     let host = obj["spec"]["host"].as_str().unwrap_or("");
@@ -128,7 +144,7 @@ pub fn read_destination_rule(obj: &Value, vss: &[&Value], inv: &Inventory, m: &m
     );
 }
 
-fn routes_to(vs: &Value, inv: &Inventory, svc: &str, subset: &str) -> bool {
+fn routes_to(vs: &Value, inv: &Idx, svc: &str, subset: &str) -> bool {
     let ns = namespace_of(vs);
     vs["spec"]["http"]
         .as_array()

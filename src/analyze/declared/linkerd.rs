@@ -4,12 +4,12 @@
 
 use serde_json::{Value, json};
 
+use crate::analyze::index::Idx;
 use crate::analyze::index::{Caller, peer_matches, select};
 use crate::analyze::model::{
     AccessRule, Action, Model, MtlsMode, Orphan, Peer, PeerAuthn, SourceSpec, namespace_of,
     resource_id,
 };
-use crate::model::inventory::Inventory;
 
 /// The annotation that sets a namespace's (or pod's) default inbound policy.
 pub const DEFAULT_POLICY_ANNOTATION: &str = "config.linkerd.io/default-inbound-policy";
@@ -126,7 +126,7 @@ fn applies_to_server(target: &Value, server: &Value, objs: &[&Value]) -> bool {
 }
 
 /// Read every Server with the authorizations that target it.
-pub fn read_servers(objs: &[&Value], inv: &Inventory, m: &mut Model) {
+pub fn read_servers(objs: &[&Value], inv: &Idx, m: &mut Model) {
     for server in objs.iter().copied().filter(|o| kind(o) == "Server") {
         let ns = namespace_of(server);
         let id = resource_id(server);
@@ -220,7 +220,7 @@ fn label_map(v: &Value) -> std::collections::BTreeMap<String, String> {
 }
 
 /// Namespace default inbound policies (annotation) as mTLS declarations.
-pub fn read_namespace_defaults(inv: &Inventory, m: &mut Model) {
+pub fn read_namespace_defaults(inv: &Idx, m: &mut Model) {
     for (ns, info) in &inv.namespaces {
         let Some(p) = info.annotations.get(DEFAULT_POLICY_ANNOTATION) else {
             continue;

@@ -10,9 +10,9 @@ pub mod smi;
 
 use serde_json::{Value, json};
 
+use crate::analyze::index::Idx;
 use crate::analyze::intent::IntentRule;
 use crate::analyze::model::{AccessRule, Action, Model, Peer, SourceSpec, resource_id};
-use crate::model::inventory::Inventory;
 
 fn group(o: &Value) -> &str {
     o["apiVersion"].as_str().unwrap_or("")
@@ -27,7 +27,7 @@ const HELPERS: [&str; 4] = [
 ];
 
 /// Build the declared model from every object and the intent rules.
-pub fn build_model(objects: &[&Value], intent: &[IntentRule], inv: &Inventory) -> Model {
+pub fn build_model(objects: &[&Value], intent: &[IntentRule], inv: &Idx) -> Model {
     let mut m = Model::default();
     let of = |k: &str| -> Vec<&Value> {
         objects
@@ -36,7 +36,7 @@ pub fn build_model(objects: &[&Value], intent: &[IntentRule], inv: &Inventory) -
             .filter(|o| o["kind"].as_str() == Some(k))
             .collect()
     };
-    let drs: Vec<&Value> = of("DestinationRule");
+    let drs = istio_routes::index_drs(&of("DestinationRule"), inv);
     let vss: Vec<&Value> = of("VirtualService");
     for o in objects.iter().copied() {
         let g = group(o);
@@ -83,10 +83,11 @@ pub fn build_model(objects: &[&Value], intent: &[IntentRule], inv: &Inventory) -
         m.policy_entries.push(rule.entry());
         m.access.push(rule);
     }
+    m.index();
     m
 }
 
-fn intent_rule(r: &IntentRule, inv: &Inventory) -> AccessRule {
+fn intent_rule(r: &IntentRule, inv: &Idx) -> AccessRule {
     let targets = match inv.workload(&r.to) {
         Some(_) => vec![r.to.clone()],
         None => crate::analyze::index::service_workloads(inv, &r.to, &Value::Null),

@@ -2,11 +2,11 @@
 
 use serde_json::{Value, json};
 
+use crate::analyze::index::Idx;
 use crate::analyze::index::{service_workloads, workloads_with_identity};
 use crate::analyze::model::{
     AccessRule, Action, Backend, Model, Orphan, Peer, Route, SourceSpec, namespace_of, resource_id,
 };
-use crate::model::inventory::Inventory;
 
 /// A TrafficSplit weight: a number, or a quantity string (`500m`, `1`).
 pub fn weight(v: &Value) -> f64 {
@@ -21,7 +21,7 @@ pub fn weight(v: &Value) -> f64 {
 }
 
 /// Read a TrafficSplit.
-pub fn read_traffic_split(obj: &Value, inv: &Inventory, m: &mut Model) {
+pub fn read_traffic_split(obj: &Value, inv: &Idx, m: &mut Model) {
     let ns = namespace_of(obj);
     let id = resource_id(obj);
     let root = obj["spec"]["service"].as_str().unwrap_or("");
@@ -64,7 +64,7 @@ pub fn read_traffic_split(obj: &Value, inv: &Inventory, m: &mut Model) {
 
 /// Read a TrafficTarget: the destination service account's workloads may be
 /// called by the source service accounts.
-pub fn read_traffic_target(obj: &Value, inv: &Inventory, m: &mut Model) {
+pub fn read_traffic_target(obj: &Value, inv: &Idx, m: &mut Model) {
     let ns = namespace_of(obj);
     let d = &obj["spec"]["destination"];
     let dns = d["namespace"].as_str().unwrap_or(&ns);

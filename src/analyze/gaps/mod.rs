@@ -12,17 +12,73 @@ pub mod unobserved_edge;
 use crate::analyze::AnalyzeConfig;
 use crate::analyze::index::{Caller, peer_matches};
 use crate::analyze::model::{AccessRule, Action, Model};
-use crate::model::inventory::Inventory;
-use crate::model::snapshot::{Edge, Gap, MtlsStatus, Severity, Snapshot};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::analyze::index::Idx;
+use crate::model::snapshot::{Edge, Gap, MtlsStatus, Node, Severity, Snapshot};
 
 /// Everything a rule reads.
 pub struct Ctx<'a> {
     pub snap: &'a Snapshot,
-    pub inv: &'a Inventory,
+    pub inv: &'a Idx<'a>,
     pub model: &'a Model,
     pub cfg: &'a AnalyzeConfig,
     /// The caller of each edge, by edge index.
     pub callers: Vec<Caller>,
+    nodes: FxHashMap<&'a str, &'a Node>,
+    by_service: FxHashMap<&'a str, Vec<usize>>,
+    pairs: FxHashSet<(String, String)>,
+}
+
+impl<'a> Ctx<'a> {
+    /// Index the snapshot for the rules.
+    pub fn new(
+        snap: &'a Snapshot,
+        inv: &'a Idx<'a>,
+        model: &'a Model,
+        cfg: &'a AnalyzeConfig,
+        callers: Vec<Caller>,
+    ) -> Self {
+        let nodes = snap.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+        let mut by_service: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        let mut pairs = FxHashSet::default();
+        for (i, e) in snap.edges.iter().enumerate() {
+            if let Some(s) = &e.service {
+                by_service.entry(s.as_str()).or_default().push(i);
+            }
+            pairs.insert((e.source.clone(), e.target.clone()));
+            pairs.insert((callers[i].id.clone(), e.target.clone()));
+        }
+        Ctx {
+            snap,
+            inv,
+            model,
+            cfg,
+            callers,
+            nodes,
+            by_service,
+            pairs,
+        }
+    }
+
+    /// The node by id.
+    pub fn node(&self, id: &str) -> Option<&'a Node> {
+        self.nodes.get(id).copied()
+    }
+
+    /// Indices of the edges that went through Service `svc:ns/name`.
+    pub fn edges_via(&self, service: &str) -> &[usize] {
+        self.by_service
+            .get(service)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Whether any edge goes from `source` (or its attributed caller) to `target`.
+    pub fn has_edge(&self, source: &str, target: &str) -> bool {
+        self.pairs
+            .contains(&(source.to_string(), target.to_string()))
+    }
 }
 
 /// What the access rules say about one caller → workload.
@@ -47,9 +103,8 @@ fn rule_matches(r: &AccessRule, c: &Caller) -> bool {
 /// once any ALLOW applies, only a matching ALLOW admits).
 pub fn decide(model: &Model, c: &Caller, target: &str, enforced_only: bool) -> Decision {
     let rel: Vec<&AccessRule> = model
-        .access
-        .iter()
-        .filter(|r| (!enforced_only || r.enforced) && r.targets.iter().any(|t| t == target))
+        .rules_for(target)
+        .filter(|r| !enforced_only || r.enforced)
         .collect();
     if rel.is_empty() {
         return Decision {

@@ -20,12 +20,7 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
         let mut counts = vec![0.0; route.backends.len()];
         let mut unrouted: BTreeMap<String, f64> = BTreeMap::new();
         let mut known = true;
-        for e in ctx
-            .snap
-            .edges
-            .iter()
-            .filter(|e| e.service.as_deref() == Some(key.as_str()))
-        {
+        for e in ctx.edges_via(&key).iter().map(|&i| &ctx.snap.edges[i]) {
             let Some(n) = edge_count(e, ctx.snap.window_seconds) else {
                 known = false;
                 continue;

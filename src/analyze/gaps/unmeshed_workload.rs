@@ -43,7 +43,7 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
                 "{id} runs without a mesh proxy although namespace {} enables injection ({how}).", w.namespace)));
             continue;
         }
-        let meshed = |n: &str| ctx.snap.node(n).is_some_and(|n| n.meshed);
+        let meshed = |n: &str| ctx.node(n).is_some_and(|n| n.meshed);
         let peers: Vec<&str> = ctx
             .snap
             .edges

@@ -14,10 +14,7 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
     let mut out = Vec::new();
     let mut seen = BTreeSet::new();
     let observed = |srcs: &[String], tgts: &[String]| {
-        ctx.snap.edges.iter().enumerate().any(|(i, e)| {
-            (srcs.contains(&e.source) || srcs.contains(&ctx.callers[i].id))
-                && tgts.contains(&e.target)
-        })
+        srcs.iter().any(|s| tgts.iter().any(|t| ctx.has_edge(s, t)))
     };
     for r in ctx
         .model
@@ -67,11 +64,16 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
             .iter()
             .flat_map(|b| b.workloads.clone())
             .collect();
-        let used = ctx
-            .snap
-            .edges
-            .iter()
-            .any(|e| e.service.as_deref() == Some(key.as_str()) || ws.contains(&e.target));
+        let used = !ctx.edges_via(&key).is_empty()
+            || ws.iter().any(|w| {
+                ctx.node(w).is_some_and(|n| {
+                    n.signals
+                        .as_ref()
+                        .and_then(|s| s.rps)
+                        .is_some_and(|r| r > 0.0)
+                })
+            })
+            || ctx.snap.edges.iter().any(|e| ws.contains(&e.target));
         if !used && seen.insert((route.resource.clone(), String::new())) {
             out.push(gap(
                 "unobserved_edge",
