@@ -4,6 +4,7 @@
 //! `model` (pure) → `analyze` (pure) → [`model::snapshot::Snapshot`] → the TUI
 //! or headless output. See ARCHITECTURE.md in the shared folder.
 
+pub mod analyze;
 pub mod app;
 pub mod app_main;
 pub mod cli;

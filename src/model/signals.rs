@@ -127,7 +127,12 @@ pub fn mtls(window: Option<&EdgeSample>, last: &EdgeSample) -> Mtls {
         Some(f) if f <= 0.0 => MtlsStatus::None,
         Some(_) => MtlsStatus::Partial,
     };
-    Mtls { status, fraction }
+    Mtls {
+        status,
+        fraction,
+        declared: None,
+        verdict: None,
+    }
 }
 
 /// Responses by code over the window (`count: null` without a window).

@@ -170,6 +170,17 @@ pub struct Mtls {
     /// Share (0–1) of the edge's requests (or connections) seen over mutual
     /// TLS; `null` when unknown.
     pub fraction: Option<f64>,
+    /// The destination's effective declared mode (`STRICT`, `PERMISSIVE`,
+    /// `DISABLE`), with what declares it; set by `analyze`, absent when
+    /// nothing is declared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared: Option<String>,
+    /// The observed share judged against the declared mode: `ok`,
+    /// `plaintext_under_strict`, `plaintext_permitted`, `safe_to_tighten`,
+    /// `unknown` (mTLS not observable);
+    /// set by `analyze`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub verdict: Option<String>,
 }
 
 #[derive(

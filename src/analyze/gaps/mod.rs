@@ -1,0 +1,207 @@
+//! The gap rules, one file each, over a shared [`Ctx`]; see docs/gaps.md.
+
+pub mod failing_edge;
+pub mod mtls_gap;
+pub mod orphan_route;
+pub mod policy_violation;
+pub mod split_drift;
+pub mod undeclared_edge;
+pub mod unmeshed_workload;
+pub mod unobserved_edge;
+
+use crate::analyze::AnalyzeConfig;
+use crate::analyze::index::{Caller, peer_matches};
+use crate::analyze::model::{AccessRule, Action, Model};
+use rustc_hash::{FxHashMap, FxHashSet};
+
+use crate::analyze::index::Idx;
+use crate::model::snapshot::{Edge, Gap, MtlsStatus, Node, Severity, Snapshot};
+
+/// Everything a rule reads.
+pub struct Ctx<'a> {
+    pub snap: &'a Snapshot,
+    pub inv: &'a Idx<'a>,
+    pub model: &'a Model,
+    pub cfg: &'a AnalyzeConfig,
+    /// The caller of each edge, by edge index.
+    pub callers: Vec<Caller>,
+    nodes: FxHashMap<&'a str, &'a Node>,
+    by_service: FxHashMap<&'a str, Vec<usize>>,
+    pairs: FxHashSet<(String, String)>,
+}
+
+impl<'a> Ctx<'a> {
+    /// Index the snapshot for the rules.
+    pub fn new(
+        snap: &'a Snapshot,
+        inv: &'a Idx<'a>,
+        model: &'a Model,
+        cfg: &'a AnalyzeConfig,
+        callers: Vec<Caller>,
+    ) -> Self {
+        let nodes = snap.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+        let mut by_service: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
+        let mut pairs = FxHashSet::default();
+        for (i, e) in snap.edges.iter().enumerate() {
+            if let Some(s) = &e.service {
+                by_service.entry(s.as_str()).or_default().push(i);
+            }
+            pairs.insert((e.source.clone(), e.target.clone()));
+            pairs.insert((callers[i].id.clone(), e.target.clone()));
+        }
+        Ctx {
+            snap,
+            inv,
+            model,
+            cfg,
+            callers,
+            nodes,
+            by_service,
+            pairs,
+        }
+    }
+
+    /// The node by id.
+    pub fn node(&self, id: &str) -> Option<&'a Node> {
+        self.nodes.get(id).copied()
+    }
+
+    /// Indices of the edges that went through Service `svc:ns/name`.
+    pub fn edges_via(&self, service: &str) -> &[usize] {
+        self.by_service
+            .get(service)
+            .map(Vec::as_slice)
+            .unwrap_or(&[])
+    }
+
+    /// Whether any edge goes from `source` (or its attributed caller) to `target`.
+    pub fn has_edge(&self, source: &str, target: &str) -> bool {
+        self.pairs
+            .contains(&(source.to_string(), target.to_string()))
+    }
+}
+
+/// What the access rules say about one caller → workload.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct Decision {
+    /// Some rule applies to the target.
+    pub covered: bool,
+    pub allowed: bool,
+    /// The rules that decided (the matching DENY, or the ALLOWs).
+    pub by: Vec<String>,
+}
+
+fn rule_matches(r: &AccessRule, c: &Caller) -> bool {
+    r.from.iter().any(|s| {
+        s.all
+            .iter()
+            .all(|(pos, peers)| *pos == peers.iter().any(|p| peer_matches(p, c)))
+    })
+}
+
+/// Evaluate the rules for `target` (Istio semantics: a matching DENY wins;
+/// once any ALLOW applies, only a matching ALLOW admits).
+pub fn decide(model: &Model, c: &Caller, target: &str, enforced_only: bool) -> Decision {
+    let rel: Vec<&AccessRule> = model
+        .rules_for(target)
+        .filter(|r| !enforced_only || r.enforced)
+        .collect();
+    if rel.is_empty() {
+        return Decision {
+            covered: false,
+            allowed: true,
+            by: Vec::new(),
+        };
+    }
+    if let Some(d) = rel
+        .iter()
+        .find(|r| r.action == Action::Deny && rule_matches(r, c))
+    {
+        return Decision {
+            covered: true,
+            allowed: false,
+            by: vec![d.resource.clone()],
+        };
+    }
+    let allows: Vec<&&AccessRule> = rel.iter().filter(|r| r.action == Action::Allow).collect();
+    if allows.is_empty() {
+        return Decision {
+            covered: true,
+            allowed: true,
+            by: Vec::new(),
+        };
+    }
+    let hit: Vec<String> = allows
+        .iter()
+        .filter(|r| rule_matches(r, c))
+        .map(|r| r.resource.clone())
+        .collect();
+    if hit.is_empty() {
+        Decision {
+            covered: true,
+            allowed: false,
+            by: allows.iter().map(|r| r.resource.clone()).collect(),
+        }
+    } else {
+        Decision {
+            covered: true,
+            allowed: true,
+            by: hit,
+        }
+    }
+}
+
+/// Requests (or connections) over the window: the response counts, else
+/// rps × window.
+pub fn edge_count(e: &Edge, window: f64) -> Option<f64> {
+    let from_codes: Option<f64> = e
+        .responses
+        .iter()
+        .map(|r| r.count)
+        .try_fold(0.0, |acc, c| c.map(|c| acc + c));
+    match from_codes {
+        Some(n) if !e.responses.is_empty() => Some(n),
+        _ => e.signals.rps.map(|r| r * window).filter(|_| window > 0.0),
+    }
+}
+
+/// Whether the edge carries plaintext (wholly or partly).
+pub fn plaintext(e: &Edge) -> bool {
+    matches!(e.mtls.status, MtlsStatus::None | MtlsStatus::Partial)
+}
+
+/// `source -> target`.
+pub fn subject(c: &Caller, e: &Edge) -> String {
+    format!("{} -> {}", c.id, e.target)
+}
+
+/// A gap.
+pub fn gap(kind: &str, severity: Severity, subject: String, message: String) -> Gap {
+    Gap {
+        kind: kind.to_string(),
+        severity,
+        subject,
+        message,
+    }
+}
+
+/// Percent with one decimal.
+pub fn pct(x: f64) -> String {
+    format!("{:.1}%", x * 100.0)
+}
+
+/// Run every rule.
+pub fn run_all(ctx: &Ctx) -> Vec<Gap> {
+    let mut out = Vec::new();
+    out.extend(undeclared_edge::check(ctx));
+    out.extend(unobserved_edge::check(ctx));
+    out.extend(split_drift::check(ctx));
+    out.extend(mtls_gap::check(ctx));
+    out.extend(policy_violation::check(ctx));
+    out.extend(unmeshed_workload::check(ctx));
+    out.extend(orphan_route::check(ctx));
+    out.extend(failing_edge::check(ctx));
+    out.sort_by(|a, b| (a.severity, &a.kind, &a.subject).cmp(&(b.severity, &b.kind, &b.subject)));
+    out.dedup_by(|a, b| a.kind == b.kind && a.subject == b.subject);
+    out
+}

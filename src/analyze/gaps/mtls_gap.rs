@@ -1,0 +1,107 @@
+//! `mtls_gap`: plaintext into a workload whose effective mode is STRICT
+//! (critical; warning when the requirement is not enforced, e.g. Linkerd
+//! audit) or PERMISSIVE (warning); a DestinationRule disabling TLS towards
+//! STRICT workloads (critical); and, as info, a PERMISSIVE declaration
+//! under which every observed call is already mTLS ("safe to tighten").
+
+use std::collections::BTreeMap;
+
+use crate::analyze::declared::istio_peer::effective;
+use crate::analyze::gaps::{Ctx, gap, pct, plaintext, subject};
+use crate::analyze::model::{EffectiveMode, MtlsMode};
+use crate::model::snapshot::{Gap, MtlsStatus, Severity};
+
+/// The effective mode of a meshed workload target, `None` otherwise.
+pub fn target_mode(ctx: &Ctx, target: &str) -> Option<EffectiveMode> {
+    let w = ctx.inv.workload(target)?;
+    w.meshed.then(|| effective(&ctx.model.peer, w))
+}
+
+/// Per edge: (declared mode text, verdict).
+pub fn verdicts(ctx: &Ctx) -> Vec<Option<(String, String)>> {
+    ctx.snap
+        .edges
+        .iter()
+        .map(|e| {
+            let m = target_mode(ctx, &e.target)?;
+            let declared = format!("{} ({})", m.mode.as_str(), m.source);
+            let verdict = match (e.mtls.status, m.mode) {
+                (MtlsStatus::Unknown, _) => "unknown",
+                (MtlsStatus::Full, MtlsMode::Permissive) if m.explicit => "safe_to_tighten",
+                (MtlsStatus::Full, _) => "ok",
+                (_, MtlsMode::Strict) => "plaintext_under_strict",
+                (_, MtlsMode::Disable) => "ok",
+                _ => "plaintext_permitted",
+            };
+            Some((declared, verdict.to_string()))
+        })
+        .collect()
+}
+
+/// Check every edge, DestinationRule and PERMISSIVE declaration.
+pub fn check(ctx: &Ctx) -> Vec<Gap> {
+    let mut out = Vec::new();
+    let mut by_source: BTreeMap<String, (bool, usize)> = BTreeMap::new();
+    for (i, e) in ctx.snap.edges.iter().enumerate() {
+        let Some(m) = target_mode(ctx, &e.target) else {
+            continue;
+        };
+        if m.explicit && m.mode == MtlsMode::Permissive {
+            let entry = by_source.entry(m.source.clone()).or_insert((true, 0));
+            entry.0 &= e.mtls.status == MtlsStatus::Full;
+            entry.1 += 1;
+        }
+        if !plaintext(e) {
+            continue;
+        }
+        let share = e
+            .mtls
+            .fraction
+            .map(|f| pct(1.0 - f))
+            .unwrap_or_else(|| "part".into());
+        let c = &ctx.callers[i];
+        let (sev, why) = match m.mode {
+            MtlsMode::Strict if m.enforced => (Severity::Critical, "requires mTLS"),
+            MtlsMode::Strict => (
+                Severity::Warning,
+                "requires mTLS but does not enforce it (audit)",
+            ),
+            MtlsMode::Permissive | MtlsMode::Unset => {
+                (Severity::Warning, "is PERMISSIVE, so plaintext is accepted")
+            }
+            MtlsMode::Disable => continue,
+        };
+        let via = if c.attributed {
+            " (attributed: the only workload without a proxy)"
+        } else {
+            ""
+        };
+        out.push(gap(
+            "mtls_gap",
+            sev,
+            subject(c, e),
+            format!(
+                "{share} of the calls from {}{via} to {} are plaintext, and {} {why}.",
+                c.id, e.target, m.source
+            ),
+        ));
+    }
+    for (dr, ws) in &ctx.model.tls_disabled {
+        let strict: Vec<&String> = ws
+            .iter()
+            .filter(|w| target_mode(ctx, w).is_some_and(|m| m.mode == MtlsMode::Strict))
+            .collect();
+        if !strict.is_empty() {
+            out.push(gap("mtls_gap", Severity::Critical, dr.clone(), format!(
+                "{dr} sets tls.mode DISABLE towards {}, whose effective PeerAuthentication is STRICT.",
+                strict.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "))));
+        }
+    }
+    for (src, (all_full, n)) in by_source {
+        if all_full && n > 0 {
+            out.push(gap("mtls_gap", Severity::Info, src.clone(), format!(
+                "{src} is PERMISSIVE but all {n} observed edges into its workloads use mTLS: safe to tighten to STRICT.")));
+        }
+    }
+    out
+}

@@ -1,0 +1,79 @@
+//! `unmeshed_workload`: a workload without a proxy in a namespace with
+//! injection enabled (warning), or one talking to meshed workloads (info).
+
+use crate::analyze::gaps::{Ctx, gap};
+use crate::analyze::index::is_control_plane;
+use crate::model::snapshot::{Gap, Severity};
+
+fn injection(ctx: &Ctx, ns: &str) -> Option<String> {
+    let info = ctx.inv.namespaces.get(ns)?;
+    let l = &info.labels;
+    let a = &info.annotations;
+    if l.get("istio-injection").map(String::as_str) == Some("enabled") {
+        return Some("label istio-injection=enabled".into());
+    }
+    if let Some(rev) = l.get("istio.io/rev") {
+        return Some(format!("label istio.io/rev={rev}"));
+    }
+    if a.get("linkerd.io/inject")
+        .or(l.get("linkerd.io/inject"))
+        .map(String::as_str)
+        == Some("enabled")
+    {
+        return Some("linkerd.io/inject=enabled".into());
+    }
+    None
+}
+
+/// Check every workload without a proxy.
+pub fn check(ctx: &Ctx) -> Vec<Gap> {
+    let mut out = Vec::new();
+    for (id, w) in ctx
+        .inv
+        .workloads
+        .iter()
+        .filter(|(_, w)| !w.meshed && w.pods > 0)
+    {
+        if is_control_plane(ctx.inv, id) {
+            continue;
+        }
+        let subject = format!("{}/{}/{}", w.kind, w.namespace, w.name);
+        if let Some(how) = injection(ctx, &w.namespace) {
+            out.push(gap("unmeshed_workload", Severity::Warning, subject, format!(
+                "{id} runs without a mesh proxy although namespace {} enables injection ({how}).", w.namespace)));
+            continue;
+        }
+        let meshed = |n: &str| ctx.node(n).is_some_and(|n| n.meshed);
+        let peers: Vec<&str> = ctx
+            .snap
+            .edges
+            .iter()
+            .enumerate()
+            .filter_map(|(i, e)| {
+                if ctx.callers[i].id == *id && meshed(&e.target) {
+                    Some(e.target.as_str())
+                } else if e.target == *id && meshed(&e.source) {
+                    Some(e.source.as_str())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        if let Some(first) = peers.first() {
+            out.push(gap(
+                "unmeshed_workload",
+                Severity::Info,
+                subject,
+                format!(
+                    "{id} runs without a mesh proxy but talks to meshed workloads ({first}{}).",
+                    if peers.len() > 1 {
+                        format!(" and {} more", peers.len() - 1)
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+        }
+    }
+    out
+}

@@ -1,0 +1,139 @@
+//! Declared topology beside observed traffic: what the cluster declares
+//! (policies, mTLS modes, routes), where it disagrees with what the proxies
+//! saw (gaps), and an mTLS verdict per edge. Pure, except
+//! [`load_declared`], which reads `--declared PATH`.
+
+pub mod declared;
+pub mod gaps;
+pub mod index;
+pub mod intent;
+pub mod model;
+pub mod stats;
+
+use serde_json::Value;
+
+pub use intent::{Declared, DeclaredError, IntentRule, load_declared};
+
+use crate::model::inventory::Inventory;
+use crate::model::snapshot::{Declared as SnapDeclared, Edge, MtlsStatus, NodeKind, Snapshot};
+
+use gaps::{Ctx, decide};
+use index::{Caller, is_control_plane};
+
+/// Thresholds of the analysis.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AnalyzeConfig {
+    /// Error share above which an edge is failing (critical); Kiali's 10%.
+    pub failing_threshold: f64,
+    /// Error share above which an edge is degraded (warning); 0 = any error.
+    pub degraded_threshold: f64,
+    /// Confidence at which observed split shares must contradict the
+    /// declared weights before `split_drift` is raised.
+    pub split_confidence: f64,
+}
+
+impl Default for AnalyzeConfig {
+    fn default() -> Self {
+        AnalyzeConfig {
+            failing_threshold: 0.10,
+            degraded_threshold: 0.0,
+            split_confidence: 0.999,
+        }
+    }
+}
+
+/// The caller of an edge; an `unknown` plaintext source is attributed to
+/// the single non-control-plane workload without a proxy, when there is
+/// exactly one (it is the only one whose calls carry no identity).
+fn caller(e: &Edge, inv: &Inventory, unmeshed: &[String]) -> Caller {
+    let authenticated = match e.mtls.status {
+        MtlsStatus::Full | MtlsStatus::Partial => true,
+        MtlsStatus::None => false,
+        MtlsStatus::Unknown => inv.workload(&e.source).is_some_and(|w| w.meshed),
+    };
+    let (id, attributed) = match (e.source.as_str(), unmeshed) {
+        ("unknown", [only]) if !authenticated => (only.clone(), true),
+        _ => (e.source.clone(), false),
+    };
+    let w = inv.workload(&id);
+    Caller {
+        namespace: w.map(|w| w.namespace.clone()),
+        service_account: w.map(|w| {
+            w.service_account
+                .clone()
+                .unwrap_or_else(|| "default".into())
+        }),
+        id,
+        authenticated,
+        attributed,
+    }
+}
+
+/// Fill `snap.declared`, `snap.gaps`, each edge's `declared` and its mTLS
+/// `declared`/`verdict` from the inventory's mesh objects plus `extra`.
+pub fn analyze(
+    snap: &mut Snapshot,
+    inv: &Inventory,
+    extra: Option<&Declared>,
+    cfg: &AnalyzeConfig,
+) {
+    let mut objects: Vec<&Value> = inv.other_objects.iter().collect();
+    let mut intent: &[IntentRule] = &[];
+    if let Some(x) = extra {
+        // The declared source (a GitOps repo) wins over the cluster's copy.
+        let ids: std::collections::BTreeSet<String> =
+            x.objects.iter().map(model::resource_id).collect();
+        objects.retain(|o| !ids.contains(&model::resource_id(o)));
+        objects.extend(x.objects.iter());
+        intent = &x.intent;
+    }
+    let idx = index::Idx::new(inv);
+    let model = declared::build_model(&objects, intent, &idx);
+    let unmeshed: Vec<String> = inv
+        .workloads
+        .iter()
+        .filter(|(id, w)| !w.meshed && w.pods > 0 && !is_control_plane(inv, id))
+        .map(|(id, _)| id.clone())
+        .collect();
+    let callers: Vec<Caller> = snap
+        .edges
+        .iter()
+        .map(|e| caller(e, inv, &unmeshed))
+        .collect();
+    let (found, edge_declared, verdicts) = {
+        let ctx = Ctx::new(snap, &idx, &model, cfg, callers);
+        let found = gaps::run_all(&ctx);
+        let edge_declared: Vec<Option<bool>> = snap
+            .edges
+            .iter()
+            .enumerate()
+            .map(|(i, e)| {
+                if let Some(host) = e.target.strip_prefix("ext:") {
+                    return (!model.external_hosts.is_empty())
+                        .then(|| model.external_hosts.iter().any(|h| h == host));
+                }
+                if ctx
+                    .node(&e.target)
+                    .is_some_and(|n| n.kind != NodeKind::Workload)
+                {
+                    return None;
+                }
+                let d = decide(&model, &ctx.callers[i], &e.target, false);
+                d.covered.then_some(d.allowed)
+            })
+            .collect();
+        (found, edge_declared, gaps::mtls_gap::verdicts(&ctx))
+    };
+    for ((e, d), v) in snap.edges.iter_mut().zip(edge_declared).zip(verdicts) {
+        e.declared = d;
+        if let Some((declared, verdict)) = v {
+            e.mtls.declared = Some(declared);
+            e.mtls.verdict = Some(verdict);
+        }
+    }
+    snap.declared = SnapDeclared {
+        routes: model.route_entries.clone(),
+        policies: model.policy_entries.clone(),
+    };
+    snap.gaps = found;
+}
