@@ -73,10 +73,27 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     }
 }
 
-/// Build a snapshot from a bundle folder.
+/// Load `--declared PATH`, if given.
+pub fn declared(
+    path: Option<&std::path::Path>,
+) -> Result<Option<crate::analyze::Declared>, Failure> {
+    path.map(|p| crate::analyze::load_declared(p).map_err(|e| Failure::BadInput(e.to_string())))
+        .transpose()
+}
+
+/// Build a snapshot from a bundle folder (analysed, nothing extra declared).
 pub fn snapshot_from_bundle(
     dir: &std::path::Path,
     namespace: Option<String>,
+) -> Result<Snapshot, Failure> {
+    snapshot_from_bundle_with(dir, namespace, None)
+}
+
+/// Build and analyse a snapshot from a bundle folder.
+pub fn snapshot_from_bundle_with(
+    dir: &std::path::Path,
+    namespace: Option<String>,
+    declared: Option<&crate::analyze::Declared>,
 ) -> Result<Snapshot, Failure> {
     let bundle = read_bundle(dir).map_err(|e| Failure::BadInput(e.to_string()))?;
     let cluster = bundle.meta.context.as_ref().map(|c| ClusterInfo {
@@ -88,7 +105,14 @@ pub fn snapshot_from_bundle(
         cluster,
         namespaces: namespace.map(|n| vec![n]),
     };
-    Ok(build_snapshot(&bundle.inventory, &bundle.rounds, ctx))
+    let mut snap = build_snapshot(&bundle.inventory, &bundle.rounds, ctx);
+    crate::analyze::analyze(
+        &mut snap,
+        &bundle.inventory,
+        declared,
+        &crate::analyze::AnalyzeConfig::default(),
+    );
+    Ok(snap)
 }
 
 /// The live-collection options of the cluster flags.
@@ -108,6 +132,7 @@ pub fn live_options(c: &ClusterArgs) -> LiveOptions {
             endpoint: None,
         },
         progress: true,
+        declared: None,
     }
 }
 
@@ -138,15 +163,17 @@ impl From<ConnectError> for Failure {
 }
 
 fn snapshot(args: SnapshotArgs, cluster: &ClusterArgs) -> Result<u8, Failure> {
+    let declared = declared(cluster.declared.as_deref())?;
     let snap = match &args.from {
         Some(dir) => {
             let ns = (!cluster.all_namespaces)
                 .then(|| cluster.namespace.clone())
                 .flatten();
-            snapshot_from_bundle(dir, ns)?
+            snapshot_from_bundle_with(dir, ns, declared.as_ref())?
         }
         None => {
-            let opts = live_options(cluster);
+            let mut opts = live_options(cluster);
+            opts.declared = declared;
             match &cluster.prometheus {
                 Some(url) => runtime()?.block_on(
                     crate::collect::session::prometheus_live_snapshot(&opts, url),
@@ -155,12 +182,20 @@ fn snapshot(args: SnapshotArgs, cluster: &ClusterArgs) -> Result<u8, Failure> {
             }
         }
     };
+    let failing = args.fail_on.is_some_and(|f| {
+        snap.gaps.iter().any(|g| match f {
+            crate::cli::FailOn::Critical => {
+                g.severity == crate::model::snapshot::Severity::Critical
+            }
+            crate::cli::FailOn::Warning => g.severity != crate::model::snapshot::Severity::Info,
+        })
+    });
     let text =
         crate::output::render(&snap, args.output).map_err(|e| Failure::Internal(e.to_string()))?;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())
         .map_err(|e| Failure::Internal(format!("cannot write to stdout: {e}")))?;
-    Ok(0)
+    Ok(u8::from(failing))
 }
 
 /// The simulated scenario a demo runs.
@@ -261,6 +296,7 @@ fn demo(args: DemoArgs, theme: &str) -> Result<u8, Failure> {
             window: args.interval,
             scrape: ScrapeOptions::default(),
             progress: args.headless,
+            declared: None,
         };
         if !args.headless {
             let tui_opts = tui_options(theme)?;

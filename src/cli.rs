@@ -99,6 +99,10 @@ pub struct ClusterArgs {
     /// else the time between the two scrape rounds (default 10s).
     #[arg(long, value_name = "DURATION", value_parser = parse_duration, global = true)]
     pub window: Option<std::time::Duration>,
+    /// The declared topology: an intent file (docs/intent.md) or a folder of
+    /// manifests (a GitOps repository); it wins over the cluster's copies.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub declared: Option<PathBuf>,
     /// Read the mesh's metrics from this Prometheus instead of scraping the
     /// proxies (the cluster, when reachable, still gives the workloads).
     #[arg(long, value_name = "URL", global = true)]
@@ -129,6 +133,15 @@ pub struct SnapshotArgs {
     /// Output format.
     #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Json)]
     pub output: OutputFormat,
+    /// Exit 1 when gaps of this severity (or worse) exist.
+    #[arg(long, value_enum, value_name = "SEVERITY")]
+    pub fail_on: Option<FailOn>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum FailOn {
+    Critical,
+    Warning,
 }
 
 impl ClusterArgs {

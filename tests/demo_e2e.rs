@@ -25,6 +25,7 @@ fn opts(demo: &Demo, window_ms: u64) -> LiveOptions {
         window: Duration::from_millis(window_ms),
         scrape: ScrapeOptions::default(),
         progress: false,
+        declared: None,
     }
 }
 

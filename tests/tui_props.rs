@@ -55,6 +55,8 @@ fn snapshot(n: usize, edges: &[(usize, usize, u8)]) -> Snapshot {
                     MtlsStatus::Unknown,
                 ][usize::from(k % 4)],
                 fraction: None,
+                declared: None,
+                verdict: None,
             },
             evidence: vec![],
             declared: None,

@@ -65,7 +65,9 @@ pub async fn run(
                 }),
                 namespaces: conn.scope.namespaces(),
             };
-            let snap = build_snapshot(&inv, &rounds, ctx);
+            let mut snap = build_snapshot(&inv, &rounds, ctx);
+            let cfg = crate::analyze::AnalyzeConfig::default();
+            crate::analyze::analyze(&mut snap, &inv, None, &cfg);
             let _ = snapshots.send(Arc::new(snap));
             progress.send_modify(|p| {
                 p.last_refresh = Some(tokio::time::Instant::now());

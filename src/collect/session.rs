@@ -10,7 +10,7 @@ use crate::model::build::{BuildContext, Round, build_snapshot};
 use crate::model::inventory::Inventory;
 use crate::model::snapshot::{ClusterInfo, Snapshot, SourceState, SourceStatus};
 
-#[derive(Debug, Clone)]
+#[derive(Debug)]
 pub struct LiveOptions {
     pub kube: KubeOptions,
     /// Time between the two scrape rounds.
@@ -18,6 +18,8 @@ pub struct LiveOptions {
     pub scrape: ScrapeOptions,
     /// Print `scraped N/M` on stderr (only when it is a terminal).
     pub progress: bool,
+    /// Extra declared topology (`--declared`).
+    pub declared: Option<crate::analyze::Declared>,
 }
 
 /// Progress on stderr, only for a human watching a terminal.
@@ -97,7 +99,10 @@ pub async fn live_snapshot(opts: &LiveOptions) -> Result<Snapshot, ConnectError>
         }),
         namespaces: conn.scope.namespaces(),
     };
-    Ok(build_snapshot(&inv, &rounds, ctx))
+    let mut snap = build_snapshot(&inv, &rounds, ctx);
+    let cfg = crate::analyze::AnalyzeConfig::default();
+    crate::analyze::analyze(&mut snap, &inv, opts.declared.as_ref(), &cfg);
+    Ok(snap)
 }
 
 /// A snapshot from Prometheus: the cluster (when reachable) still gives the
@@ -136,5 +141,9 @@ pub async fn prometheus_live_snapshot(
         cluster,
         namespaces,
     };
-    Ok(crate::collect::prom_api::prometheus_snapshot(url, opts.window, &inv, ctx).await?)
+    let mut snap =
+        crate::collect::prom_api::prometheus_snapshot(url, opts.window, &inv, ctx).await?;
+    let cfg = crate::analyze::AnalyzeConfig::default();
+    crate::analyze::analyze(&mut snap, &inv, opts.declared.as_ref(), &cfg);
+    Ok(snap)
 }

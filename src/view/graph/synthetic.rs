@@ -77,6 +77,8 @@ pub fn snapshot(n: usize) -> Snapshot {
                         MtlsStatus::Partial => 0.5,
                         _ => 0.0,
                     }),
+                    declared: None,
+                    verdict: None,
                 },
                 evidence: vec![Evidence::Metrics],
                 declared: None,
