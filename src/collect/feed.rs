@@ -18,6 +18,13 @@ use crate::tui::{Command, Progress};
 /// How often the inventory is listed again (in rounds).
 const RELIST_EVERY: u32 = 15;
 
+/// How long to leave a pod alone after `failures` failed scrapes in a row:
+/// one interval, doubling each time, at most a minute.
+pub fn backoff(interval: Duration, failures: u32) -> Duration {
+    let factor = 1u32 << failures.min(6);
+    (interval * factor).min(Duration::from_secs(60))
+}
+
 /// Run until `Command::Quit` or until the command channel closes.
 pub async fn run(
     mut conn: Connected,
@@ -31,6 +38,9 @@ pub async fn run(
     let mut prev: Option<Round> = None;
     let mut paused = false;
     let mut rounds_since_list = 0u32;
+    // Failing pods: consecutive failures and when to try again.
+    let mut failing: std::collections::HashMap<String, (u32, tokio::time::Instant)> =
+        std::collections::HashMap::new();
     loop {
         if !paused {
             if rounds_since_list >= RELIST_EVERY {
@@ -38,7 +48,14 @@ pub async fn run(
                 rounds_since_list = 0;
             }
             rounds_since_list += 1;
-            let targets = scrape_targets(&inv, &conn.scope);
+            let now = tokio::time::Instant::now();
+            let targets: Vec<_> = scrape_targets(&inv, &conn.scope)
+                .into_iter()
+                .filter(|p| {
+                    let key = format!("scrape: {}/{}", p.namespace, p.name);
+                    failing.get(&key).is_none_or(|(_, next)| *next <= now)
+                })
+                .collect();
             let total = targets.len();
             let prog = progress.clone();
             let report = move |done: usize, total: usize| {
@@ -49,6 +66,13 @@ pub async fn run(
             };
             let (round, failures) =
                 scrape_round(&conn.client, &inv, &targets, &scrape, &report).await;
+            for p in &targets {
+                failing.remove(&format!("scrape: {}/{}", p.namespace, p.name));
+            }
+            for f in &failures {
+                let n = failing.get(&f.name).map_or(0, |(n, _)| *n) + 1;
+                failing.insert(f.name.clone(), (n, now + backoff(interval, n)));
+            }
             let rounds: Vec<Round> = prev
                 .take()
                 .into_iter()
@@ -57,6 +81,19 @@ pub async fn run(
             let mut sources = kube_sources.clone();
             sources.push(scrape_summary(&rounds, total, &failures));
             sources.extend(failures);
+            // Pods left alone this round still show as failing.
+            for (name, (n, next)) in &failing {
+                if *next > now && !sources.iter().any(|x| &x.name == name) {
+                    sources.push(crate::model::snapshot::SourceStatus {
+                        name: name.clone(),
+                        status: crate::model::snapshot::SourceState::Unavailable,
+                        detail: Some(format!(
+                            "{n} failed scrapes in a row; next try in {}s",
+                            next.saturating_duration_since(now).as_secs()
+                        )),
+                    });
+                }
+            }
             let ctx = BuildContext {
                 sources,
                 cluster: Some(ClusterInfo {
@@ -99,5 +136,19 @@ pub async fn run(
                 }
             },
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+    use std::time::Duration;
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let i = Duration::from_secs(2);
+        assert_eq!(backoff(i, 1), Duration::from_secs(4));
+        assert_eq!(backoff(i, 2), Duration::from_secs(8));
+        assert_eq!(backoff(i, 10), Duration::from_secs(60));
     }
 }
