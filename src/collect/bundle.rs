@@ -48,14 +48,6 @@ pub struct Bundle {
     pub sources: Vec<SourceStatus>,
 }
 
-fn status(name: impl Into<String>, status: SourceState, detail: impl Into<String>) -> SourceStatus {
-    SourceStatus {
-        name: name.into(),
-        status,
-        detail: Some(detail.into()),
-    }
-}
-
 /// Read the bundle in `dir`.
 pub fn read_bundle(dir: &Path) -> Result<Bundle, BundleError> {
     if !dir.is_dir() {
@@ -110,7 +102,7 @@ fn read_manifests(dir: &Path, manifests_dir: &Path) -> (Inventory, Vec<SourceSta
     let mut sources = Vec::new();
     let mut set = ObjectSet::default();
     if !manifests_dir.is_dir() {
-        sources.push(status(
+        sources.push(SourceStatus::new(
             "manifests",
             SourceState::Unavailable,
             "the bundle has no manifests/ folder",
@@ -128,19 +120,27 @@ fn read_manifests(dir: &Path, manifests_dir: &Path) -> (Inventory, Vec<SourceSta
                 }
                 for p in parsed.problems {
                     bad_docs += 1;
-                    sources.push(status(rel(dir, f), SourceState::Degraded, p.to_string()));
+                    sources.push(SourceStatus::new(
+                        rel(dir, f),
+                        SourceState::Degraded,
+                        p.to_string(),
+                    ));
                 }
             }
             Err(e) => {
                 bad_files += 1;
-                sources.push(status(rel(dir, f), SourceState::Unavailable, e.to_string()));
+                sources.push(SourceStatus::new(
+                    rel(dir, f),
+                    SourceState::Unavailable,
+                    e.to_string(),
+                ));
             }
         }
     }
     let objects = set.count;
     let (inv, problems) = set.into_inventory();
     for p in &problems {
-        sources.push(status(
+        sources.push(SourceStatus::new(
             format!("manifests: {}", p.object),
             SourceState::Degraded,
             p.message.clone(),
@@ -153,7 +153,7 @@ fn read_manifests(dir: &Path, manifests_dir: &Path) -> (Inventory, Vec<SourceSta
     };
     sources.insert(
         0,
-        status(
+        SourceStatus::new(
             "manifests",
             state,
             format!(
@@ -187,7 +187,7 @@ fn read_scrapes(
     let entries = match fs::read_dir(scrapes_dir) {
         Ok(e) => e,
         Err(e) => {
-            sources.push(status(
+            sources.push(SourceStatus::new(
                 "scrapes",
                 SourceState::Unavailable,
                 format!("scrapes/ cannot be read: {e}"),
@@ -204,7 +204,7 @@ fn read_scrapes(
         }
         match name.parse::<i64>() {
             Ok(ms) => round_dirs.push((ms, path)),
-            Err(_) => sources.push(status(
+            Err(_) => sources.push(SourceStatus::new(
                 rel(dir, &path),
                 SourceState::Degraded,
                 format!("'{name}' is not a round folder (expected unix milliseconds); skipped"),
@@ -233,7 +233,7 @@ fn read_scrapes(
             }
             let Some((ns, pod)) = split_scrape_name(&fname) else {
                 problems += 1;
-                sources.push(status(
+                sources.push(SourceStatus::new(
                     rel(dir, &f),
                     SourceState::Degraded,
                     format!("'{fname}' is not named <namespace>__<pod>.prom; skipped"),
@@ -244,7 +244,7 @@ fn read_scrapes(
                 Ok(file) => file,
                 Err(e) => {
                     problems += 1;
-                    sources.push(status(
+                    sources.push(SourceStatus::new(
                         rel(dir, &f),
                         SourceState::Unavailable,
                         format!("cannot be read: {e}"),
@@ -273,7 +273,7 @@ fn read_scrapes(
                         if res.stats.issue_count > 3 {
                             detail.push(format!("{} more", res.stats.issue_count - 3));
                         }
-                        sources.push(status(
+                        sources.push(SourceStatus::new(
                             rel(dir, &f),
                             SourceState::Degraded,
                             detail.join("; "),
@@ -290,7 +290,7 @@ fn read_scrapes(
                 }
                 Err(e) => {
                     problems += 1;
-                    sources.push(status(
+                    sources.push(SourceStatus::new(
                         rel(dir, &f),
                         SourceState::Unavailable,
                         format!("cannot be read: {e}"),
@@ -299,7 +299,7 @@ fn read_scrapes(
             }
         }
         if round.scrapes.is_empty() {
-            sources.push(status(
+            sources.push(SourceStatus::new(
                 rel(dir, rdir),
                 SourceState::Degraded,
                 "round folder without a readable scrape; skipped",
@@ -322,6 +322,6 @@ fn read_scrapes(
     if problems > 0 {
         detail.push_str(&format!("; {problems} files with problems"));
     }
-    sources.insert(0, status("scrapes", state, detail));
+    sources.insert(0, SourceStatus::new("scrapes", state, detail));
     (rounds, sources)
 }

@@ -12,7 +12,7 @@ use crate::collect::kube::{Connected, Scope};
 use crate::collect::live::{ScrapeOptions, scrape_round, scrape_targets};
 use crate::collect::session::{inventory, scrape_summary};
 use crate::model::build::{BuildContext, Round, build_snapshot};
-use crate::model::snapshot::{ClusterInfo, Snapshot};
+use crate::model::snapshot::{ClusterInfo, Snapshot, SourceStatus};
 use crate::tui::{Command, Progress};
 
 /// How often the inventory is listed again (in rounds).
@@ -84,14 +84,14 @@ pub async fn run(
             // Pods left alone this round still show as failing.
             for (name, (n, next)) in &failing {
                 if *next > now && !sources.iter().any(|x| &x.name == name) {
-                    sources.push(crate::model::snapshot::SourceStatus {
-                        name: name.clone(),
-                        status: crate::model::snapshot::SourceState::Unavailable,
-                        detail: Some(format!(
+                    sources.push(SourceStatus::new(
+                        name.clone(),
+                        crate::model::snapshot::SourceState::Unavailable,
+                        format!(
                             "{n} failed scrapes in a row; next try in {}s",
                             next.saturating_duration_since(now).as_secs()
-                        )),
-                    });
+                        ),
+                    ));
                 }
             }
             let ctx = BuildContext {

@@ -39,14 +39,6 @@ pub const MESH_GROUPS: [&str; 9] = [
     "telemetry.istio.io",
 ];
 
-fn status(name: impl Into<String>, state: SourceState, detail: impl Into<String>) -> SourceStatus {
-    SourceStatus {
-        name: name.into(),
-        status: state,
-        detail: Some(detail.into()),
-    }
-}
-
 fn scope_text(scope: &Scope) -> String {
     match scope {
         Scope::All => "at the cluster scope".into(),
@@ -58,7 +50,7 @@ fn scope_text(scope: &Scope) -> String {
 /// the refused verb, and collection goes on without it.
 fn list_failure(plural: &str, scope: &Scope, e: &kube::Error) -> SourceStatus {
     match e {
-        kube::Error::Api(s) if s.code == 403 => status(
+        kube::Error::Api(s) if s.code == 403 => SourceStatus::new(
             format!("kube: {plural}"),
             SourceState::Degraded,
             format!(
@@ -67,7 +59,7 @@ fn list_failure(plural: &str, scope: &Scope, e: &kube::Error) -> SourceStatus {
                 s.message
             ),
         ),
-        _ => status(
+        _ => SourceStatus::new(
             format!("kube: {plural}"),
             SourceState::Degraded,
             format!("list {plural} failed: {e}"),
@@ -188,7 +180,7 @@ pub async fn list_objects(client: &Client, scope: &Scope) -> (ObjectSet, Vec<Sou
         }
         Err(e) => {
             failed += 1;
-            sources.push(status(
+            sources.push(SourceStatus::new(
                 "kube: discovery",
                 SourceState::Degraded,
                 format!("API discovery failed: {e}"),
@@ -202,7 +194,7 @@ pub async fn list_objects(client: &Client, scope: &Scope) -> (ObjectSet, Vec<Sou
     };
     sources.insert(
         0,
-        status(
+        SourceStatus::new(
             "kube",
             state,
             format!(
@@ -406,7 +398,7 @@ pub async fn scrape_round(
             Ok(s) => {
                 round.scrapes.insert(key, s);
             }
-            Err(e) => failures.push(status(
+            Err(e) => failures.push(SourceStatus::new(
                 format!("scrape: {key}"),
                 SourceState::Unavailable,
                 e.to_string(),

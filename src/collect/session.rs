@@ -41,11 +41,11 @@ pub async fn inventory(conn: &Connected) -> (Inventory, Vec<SourceStatus>) {
     let (set, mut sources) = list_objects(&conn.client, &conn.scope).await;
     let (inv, problems) = set.into_inventory();
     for p in problems {
-        sources.push(SourceStatus {
-            name: format!("kube: {}", p.object),
-            status: SourceState::Degraded,
-            detail: Some(p.message),
-        });
+        sources.push(SourceStatus::new(
+            format!("kube: {}", p.object),
+            SourceState::Degraded,
+            p.message,
+        ));
     }
     (inv, sources)
 }
@@ -60,10 +60,10 @@ pub fn scrape_summary(rounds: &[Round], targets: usize, failures: &[SourceStatus
     } else {
         SourceState::Degraded
     };
-    SourceStatus {
-        name: "scrapes".into(),
-        status: state,
-        detail: Some(format!(
+    SourceStatus::new(
+        "scrapes",
+        state,
+        format!(
             "{} rounds; {scraped} of {targets} proxies scraped in the last round{}",
             rounds.len(),
             if failures.is_empty() {
@@ -71,8 +71,8 @@ pub fn scrape_summary(rounds: &[Round], targets: usize, failures: &[SourceStatus
             } else {
                 format!("; {} scrape failures", failures.len())
             }
-        )),
-    }
+        ),
+    )
 }
 
 /// Connect, list, scrape twice, build.
@@ -123,11 +123,11 @@ pub async fn prometheus_live_snapshot(
         }
         Err(e) => (
             Inventory::default(),
-            vec![SourceStatus {
-                name: "kube".into(),
-                status: SourceState::Unavailable,
-                detail: Some(format!("{e}; the snapshot comes from Prometheus alone")),
-            }],
+            vec![SourceStatus::new(
+                "kube",
+                SourceState::Unavailable,
+                format!("{e}; the snapshot comes from Prometheus alone"),
+            )],
             None,
             opts.kube
                 .namespace

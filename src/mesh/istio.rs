@@ -59,17 +59,13 @@ fn fallback_target(s: &Sample<'_>, target: &ScrapeTarget<'_>) -> NodeRef {
     let svc_ns = s.label("destination_service_namespace");
     let host = non_empty(s.label("destination_service")).unwrap_or(svc_name);
     match svc_name {
+        // The original host when Istio recorded one, else "passthrough".
         "PassthroughCluster" => {
-            return NodeRef::external(strip_port(non_empty(Some(host)).map_or(
-                "passthrough",
-                |h| {
-                    if h == "PassthroughCluster" {
-                        "passthrough"
-                    } else {
-                        h
-                    }
-                },
-            )));
+            let h = match host {
+                "" | "PassthroughCluster" => "passthrough",
+                h => strip_port(h),
+            };
+            return NodeRef::external(h);
         }
         "BlackHoleCluster" => return NodeRef::external("blackhole"),
         _ => {}

@@ -80,6 +80,17 @@ pub struct SourceStatus {
     pub detail: Option<String>,
 }
 
+impl SourceStatus {
+    /// A source with a detail line.
+    pub fn new(name: impl Into<String>, status: SourceState, detail: impl Into<String>) -> Self {
+        SourceStatus {
+            name: name.into(),
+            status,
+            detail: Some(detail.into()),
+        }
+    }
+}
+
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
