@@ -350,7 +350,8 @@ async fn scrape_pod(
     }
 }
 
-fn describe_kube_error(e: &kube::Error) -> String {
+/// A kube error in one line (the API's Status message, not its Debug).
+pub fn describe_kube_error(e: &kube::Error) -> String {
     match e {
         kube::Error::Api(s) => format!("HTTP {} {}: {}", s.code, s.reason, s.message.trim()),
         other => other.to_string(),
