@@ -11,11 +11,11 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use crate::collect::kube::{Connected, Scope};
-use crate::collect::live::{ScrapeOptions, scrape_round, scrape_targets};
+use crate::collect::live::{ScrapeOptions, scrape_round, select_targets};
 use crate::collect::session::scrape_summary;
 use crate::collect::watch::WatchSet;
-use crate::model::inventory::Inventory;
 use crate::model::build::{BuildContext, Round, build_snapshot};
+use crate::model::inventory::Inventory;
 use crate::model::snapshot::{ClusterInfo, Snapshot, SourceStatus};
 use crate::tui::{Command, Progress};
 
@@ -89,7 +89,7 @@ pub async fn run(
             let kube_sources = objects.refresh();
             let inv = &objects.inv;
             let now = tokio::time::Instant::now();
-            let targets: Vec<_> = scrape_targets(inv, &conn.scope)
+            let targets: Vec<_> = select_targets(inv, &conn.scope, &scrape)
                 .into_iter()
                 .filter(|p| {
                     let key = format!("scrape: {}/{}", p.namespace, p.name);
@@ -143,6 +143,9 @@ pub async fn run(
                 namespaces: conn.scope.namespaces(),
             };
             let mut snap = build_snapshot(inv, &rounds, ctx);
+            if let Some(m) = scrape.mesh {
+                snap.mesh.kind = m;
+            }
             let cfg = crate::analyze::AnalyzeConfig::default();
             crate::analyze::analyze(&mut snap, inv, None, &cfg);
             let _ = snapshots.send(Arc::new(snap));

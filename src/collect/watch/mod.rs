@@ -83,7 +83,10 @@ fn describe(e: &watcher::Error, plural: &str, scope: &Scope) -> (String, bool) {
         watcher::Error::InitialListFailed(err) => match refused("list", err) {
             Some(m) => (m, true),
             None => (
-                format!("list {plural} failed: {}; retrying", describe_kube_error(err)),
+                format!(
+                    "list {plural} failed: {}; retrying",
+                    describe_kube_error(err)
+                ),
                 false,
             ),
         },
@@ -98,15 +101,24 @@ fn describe(e: &watcher::Error, plural: &str, scope: &Scope) -> (String, bool) {
             ),
         },
         watcher::Error::WatchError(s) if s.code == 410 => (
-            format!("watch of {plural} expired (410 Gone: {}); re-listed", s.message),
+            format!(
+                "watch of {plural} expired (410 Gone: {}); re-listed",
+                s.message
+            ),
             false,
         ),
         watcher::Error::WatchError(s) => (
-            format!("watch of {plural}: server error {} {}: {}", s.code, s.reason, s.message),
+            format!(
+                "watch of {plural}: server error {} {}: {}",
+                s.code, s.reason, s.message
+            ),
             false,
         ),
         watcher::Error::WatchFailed(err) => (
-            format!("watch of {plural} broke: {}; resuming", describe_kube_error(err)),
+            format!(
+                "watch of {plural} broke: {}; resuming",
+                describe_kube_error(err)
+            ),
             false,
         ),
         watcher::Error::NoResourceVersion => (
@@ -314,11 +326,7 @@ impl WatchSet {
     pub fn sources(&self) -> Vec<SourceStatus> {
         let g = lock(&self.shared);
         let objects: usize = g.resources.iter().map(ResourceState::len).sum();
-        let restarts: u32 = g
-            .resources
-            .iter()
-            .map(|r| r.lists.saturating_sub(1))
-            .sum();
+        let restarts: u32 = g.resources.iter().map(|r| r.lists.saturating_sub(1)).sum();
         let rules = g.resources.iter().filter(|r| r.rule).count();
         let mut out = Vec::new();
         let mut troubled = 0;

@@ -258,7 +258,8 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert!(ev.is_empty());
         assert!(
-            r.objects().all(|o| o["metadata"].get("managedFields").is_none()),
+            r.objects()
+                .all(|o| o["metadata"].get("managedFields").is_none()),
             "managed fields trimmed"
         );
         // Only the resourceVersion moved: not a change.
@@ -268,7 +269,10 @@ mod tests {
         assert_eq!(ev.len(), 1);
         assert_eq!(ev[0].resource, "VirtualService/default/reviews");
         assert_eq!(ev[0].at_ms, 3);
-        assert_eq!(ev[0].before.as_ref().unwrap()["spec"]["http"][0]["route"][0]["weight"], 80);
+        assert_eq!(
+            ev[0].before.as_ref().unwrap()["spec"]["http"][0]["route"][0]["weight"],
+            80
+        );
         r.apply(Change::Delete(vs("reviews", "4", 50)), 4, &mut ev);
         assert_eq!(ev.len(), 2);
         assert!(ev[1].after.is_none());
@@ -332,7 +336,10 @@ mod tests {
             r.apply(Change::Apply(vs("a", "1", i)), i64::from(i), &mut ev);
         }
         assert_eq!(ev.len(), MAX_RULE_EVENTS);
-        assert_eq!(ev.back().unwrap().at_ms, i64::from(MAX_RULE_EVENTS as u32 + 9));
+        assert_eq!(
+            ev.back().unwrap().at_ms,
+            i64::from(MAX_RULE_EVENTS as u32 + 9)
+        );
     }
 
     #[test]
@@ -341,6 +348,10 @@ mod tests {
         let mut r = ResourceState::new("pods", false);
         r.apply(Change::InitDone, 0, &mut ev);
         assert!(!r.apply(Change::Apply(json!({"kind": "Pod"})), 1, &mut ev));
-        assert!(!r.apply(Change::Delete(json!({"metadata": {"name": "x"}})), 1, &mut ev));
+        assert!(!r.apply(
+            Change::Delete(json!({"metadata": {"name": "x"}})),
+            1,
+            &mut ev
+        ));
     }
 }
