@@ -176,6 +176,9 @@ fn snapshot(args: SnapshotArgs, cluster: &ClusterArgs) -> Result<u8, Failure> {
             let mut opts = live_options(cluster);
             opts.declared = declared;
             match &cluster.prometheus {
+                Some(auto) if auto == "auto" => runtime()?.block_on(
+                    crate::collect::session::prometheus_in_cluster_snapshot(&opts),
+                )?,
                 Some(url) => runtime()?.block_on(
                     crate::collect::session::prometheus_live_snapshot(&opts, url),
                 )?,

@@ -125,6 +125,9 @@ pub struct ClusterArgs {
     pub declared: Option<PathBuf>,
     /// Read the mesh's metrics from this Prometheus instead of scraping the
     /// proxies (the cluster, when reachable, still gives the workloads).
+    /// `auto`: the mesh's own Prometheus (istio-system/prometheus,
+    /// linkerd-viz/prometheus, or a service labelled
+    /// app.kubernetes.io/name=prometheus) through a port-forward.
     #[arg(long, value_name = "URL", global = true)]
     pub prometheus: Option<String>,
     /// Which mesh's telemetry to read (default: detected). With `demo`:

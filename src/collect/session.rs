@@ -153,3 +153,31 @@ pub async fn prometheus_live_snapshot(
     crate::analyze::analyze(&mut snap, &inv, opts.declared.as_ref(), &cfg);
     Ok(snap)
 }
+
+/// `--prometheus auto`: find the mesh's Prometheus in the cluster, reach it
+/// through a port-forward, and take the snapshot from it. Without a
+/// reachable cluster there is nothing to find: exit 4.
+pub async fn prometheus_in_cluster_snapshot(
+    opts: &LiveOptions,
+) -> Result<Snapshot, crate::app_main::Failure> {
+    use crate::app_main::Failure;
+    use crate::collect::portforward;
+    let conn = connect(&opts.kube).await?;
+    let found = portforward::find(&conn.client, &conn.scope)
+        .await
+        .map_err(|e| Failure::Unreachable(format!("--prometheus auto: {e}")))?;
+    let fwd = portforward::forward(&conn.client, found)
+        .await
+        .map_err(|e| Failure::Internal(format!("--prometheus auto: {e}")))?;
+    let mut snap = prometheus_live_snapshot(opts, &fwd.url).await?;
+    let f = &fwd.found;
+    snap.sources.push(SourceStatus::new(
+        "prometheus: in-cluster",
+        SourceState::Ok,
+        format!(
+            "service {}, pod {}/{}:{} through a port-forward",
+            f.service, f.namespace, f.pod, f.port
+        ),
+    ));
+    Ok(snap)
+}
