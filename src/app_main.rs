@@ -7,7 +7,7 @@ use std::process::ExitCode;
 
 use clap::{CommandFactory, Parser};
 
-use crate::cli::{Cli, ClusterArgs, Command, DemoArgs, SimMesh, SnapshotArgs};
+use crate::cli::{Cli, ClusterArgs, Command, DemoArgs, MeshChoice, SnapshotArgs};
 use crate::collect::bundle::read_bundle;
 use crate::collect::kube::{ConnectError, KubeOptions};
 use crate::collect::live::ScrapeOptions;
@@ -64,7 +64,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         None | Some(Command::Tui) => tui(&cli.cluster, &cli.theme),
         Some(Command::Snapshot(args)) => snapshot(args, &cli.cluster),
-        Some(Command::Demo(args)) => demo(args, &cli.theme),
+        Some(Command::Demo(args)) => demo(args, cli.cluster.mesh, &cli.theme),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "meshscope", &mut std::io::stdout());
@@ -129,7 +129,8 @@ pub fn live_options(c: &ClusterArgs) -> LiveOptions {
         scrape: ScrapeOptions {
             concurrency: usize::from(c.concurrency),
             timeout: c.scrape_timeout,
-            endpoint: None,
+            mesh: c.mesh.forced(),
+            ..ScrapeOptions::default()
         },
         progress: true,
         declared: None,
@@ -175,6 +176,9 @@ fn snapshot(args: SnapshotArgs, cluster: &ClusterArgs) -> Result<u8, Failure> {
             let mut opts = live_options(cluster);
             opts.declared = declared;
             match &cluster.prometheus {
+                Some(auto) if auto == "auto" => runtime()?.block_on(
+                    crate::collect::session::prometheus_in_cluster_snapshot(&opts),
+                )?,
                 Some(url) => runtime()?.block_on(
                     crate::collect::session::prometheus_live_snapshot(&opts, url),
                 )?,
@@ -199,16 +203,22 @@ fn snapshot(args: SnapshotArgs, cluster: &ClusterArgs) -> Result<u8, Failure> {
 }
 
 /// The simulated scenario a demo runs.
-pub fn demo_scenario(args: &DemoArgs) -> Result<crate::sim::scenario::Scenario, Failure> {
-    let mut scenario = crate::sim::scenario::load(&args.scenario)
+pub fn demo_scenario(
+    args: &DemoArgs,
+    mesh: MeshChoice,
+) -> Result<crate::sim::scenario::Scenario, Failure> {
+    let scenario = crate::sim::scenario::load(&args.scenario)
         .map_err(|e| Failure::BadInput(format!("--scenario: {e}")))?;
-    if let Some(m) = args.mesh {
-        scenario = scenario.with_mesh(match m {
-            SimMesh::Istio => crate::sim::scenario::MeshKind::Istio,
-            SimMesh::Linkerd => crate::sim::scenario::MeshKind::Linkerd,
-        });
-    }
-    Ok(scenario)
+    Ok(match mesh {
+        MeshChoice::Auto => scenario,
+        MeshChoice::Istio => scenario.with_mesh(crate::sim::scenario::MeshKind::Istio),
+        MeshChoice::Linkerd => scenario.with_mesh(crate::sim::scenario::MeshKind::Linkerd),
+        MeshChoice::Envoy => {
+            return Err(Failure::BadInput(
+                "--mesh envoy: the demo renders its proxies as istio or linkerd (a live cluster can be read with --mesh envoy)".into(),
+            ));
+        }
+    })
 }
 
 /// Run the TUI over a connected cluster until the user quits.
@@ -266,10 +276,10 @@ fn tui(cluster: &ClusterArgs, theme: &str) -> Result<u8, Failure> {
     })
 }
 
-fn demo(args: DemoArgs, theme: &str) -> Result<u8, Failure> {
+fn demo(args: DemoArgs, mesh: MeshChoice, theme: &str) -> Result<u8, Failure> {
     use crate::sim::apiserver::ApiServerConfig;
     use crate::sim::demo::Demo;
-    let scenario = demo_scenario(&args)?;
+    let scenario = demo_scenario(&args, mesh)?;
     let rt = runtime()?;
     rt.block_on(async {
         let demo = Demo::start(scenario, args.kubeconfig_out.as_deref(), ApiServerConfig::default())

@@ -47,10 +47,33 @@ pub enum OutputFormat {
     Text,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum SimMesh {
+/// `--mesh`: which mesh's telemetry to read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, ValueEnum)]
+pub enum MeshChoice {
+    /// Detect from the proxies and control planes (the default).
+    #[default]
+    Auto,
+    /// Istio: only istio-proxy sidecars, Istio's standard metrics.
     Istio,
+    /// Linkerd: only linkerd-proxy sidecars, Linkerd's proxy metrics.
     Linkerd,
+    /// Any Envoy sidecar (Istio's included), read through Envoy's own
+    /// cluster stats: for meshes without standard metrics, or an Istio
+    /// whose telemetry is turned off.
+    Envoy,
+}
+
+impl MeshChoice {
+    /// The forced mesh, `None` for auto.
+    pub fn forced(self) -> Option<crate::model::snapshot::MeshKind> {
+        use crate::model::snapshot::MeshKind;
+        match self {
+            MeshChoice::Auto => None,
+            MeshChoice::Istio => Some(MeshKind::Istio),
+            MeshChoice::Linkerd => Some(MeshKind::Linkerd),
+            MeshChoice::Envoy => Some(MeshKind::Envoy),
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -58,9 +81,6 @@ pub struct DemoArgs {
     /// bookinfo, emojivoto, boutique or scale:N
     #[arg(long, default_value = "bookinfo", value_name = "NAME")]
     pub scenario: String,
-    /// Render the scenario's proxies as this mesh (default: the scenario's own).
-    #[arg(long, value_enum)]
-    pub mesh: Option<SimMesh>,
     /// One collection over the simulated mesh; the snapshot on stdout.
     #[arg(long)]
     pub headless: bool,
@@ -105,8 +125,15 @@ pub struct ClusterArgs {
     pub declared: Option<PathBuf>,
     /// Read the mesh's metrics from this Prometheus instead of scraping the
     /// proxies (the cluster, when reachable, still gives the workloads).
+    /// `auto`: the mesh's own Prometheus (istio-system/prometheus,
+    /// linkerd-viz/prometheus, or a service labelled
+    /// app.kubernetes.io/name=prometheus) through a port-forward.
     #[arg(long, value_name = "URL", global = true)]
     pub prometheus: Option<String>,
+    /// Which mesh's telemetry to read (default: detected). With `demo`:
+    /// render the scenario's proxies as istio or linkerd.
+    #[arg(long, value_enum, value_name = "MESH", default_value_t = MeshChoice::Auto, global = true)]
+    pub mesh: MeshChoice,
     /// Per-scrape timeout.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration, global = true)]
     pub scrape_timeout: std::time::Duration,

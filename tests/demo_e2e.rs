@@ -227,3 +227,53 @@ async fn faulty_pods_and_forbidden_resources_degrade_but_do_not_stop_collection(
     // The healthy pods still give edges.
     assert!(snap.edges.len() >= 4, "{}", snap.edges.len());
 }
+
+/// `--mesh`: the Istio demo read as Envoy (every Istio sidecar is an Envoy,
+/// so every proxy is still scraped, and the snapshot says `envoy`), and as
+/// Linkerd (no Istio pod is selected at all).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn mesh_override_picks_the_proxies() {
+    use meshscope::model::snapshot::MeshKind;
+    let sc = load("bookinfo").unwrap();
+    let demo = Demo::start(sc, None, ApiServerConfig::default())
+        .await
+        .unwrap();
+    let run = |mesh: Option<MeshKind>| {
+        let mut o = opts(&demo, 500);
+        o.scrape.mesh = mesh;
+        async move {
+            tokio::time::timeout(Duration::from_secs(60), live_snapshot(&o))
+                .await
+                .unwrap()
+                .unwrap()
+        }
+    };
+    let auto = run(None).await;
+    let envoy = run(Some(MeshKind::Envoy)).await;
+    let linkerd = run(Some(MeshKind::Linkerd)).await;
+    demo.shutdown().await;
+    let scraped = |s: &Snapshot| {
+        s.sources
+            .iter()
+            .find(|x| x.name == "scrapes")
+            .and_then(|x| x.detail.clone())
+            .unwrap()
+    };
+    assert_eq!(auto.mesh.kind, MeshKind::Istio);
+    assert_eq!(envoy.mesh.kind, MeshKind::Envoy);
+    assert_eq!(scraped(&auto), scraped(&envoy));
+    assert!(
+        scraped(&auto).contains("7 of 7 proxies"),
+        "{}",
+        scraped(&auto)
+    );
+    // Envoy's cluster stats are the client side only: no unknown callers.
+    assert!(envoy.edges.iter().all(|e| e.source != "unknown"));
+    assert_eq!(linkerd.mesh.kind, MeshKind::Linkerd);
+    assert!(linkerd.edges.is_empty());
+    assert!(
+        scraped(&linkerd).contains("0 of 0 proxies"),
+        "{}",
+        scraped(&linkerd)
+    );
+}

@@ -387,3 +387,94 @@ async fn prometheus_source_scale_200() {
     })
     .await;
 }
+
+/// `--prometheus auto`: no Prometheus in the cluster is exit 4 naming where
+/// it looked; once `istio-system/prometheus` exists, it is found and read
+/// through a kube-rs port-forward (the simulated API server forwards the
+/// pod's port to the real Prometheus).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_found_in_the_cluster_through_a_port_forward() {
+    use meshscope::collect::session::prometheus_in_cluster_snapshot;
+    use serde_json::json;
+    if !prometheus_installed() {
+        println!("skipped: prometheus not installed");
+        return;
+    }
+    meshscope::collect::kube::install_crypto_provider();
+    let _one = ONE_AT_A_TIME.lock().await;
+    let case = Case {
+        scenario: "bookinfo",
+        interval_s: 1,
+        window: Duration::from_secs(4),
+        limit: Duration::from_secs(90),
+        compare: false,
+    };
+    tokio::time::timeout(case.limit, async {
+        let sc = meshscope::sim::scenario::load(case.scenario).unwrap();
+        let demo = Demo::start(sc, None, ApiServerConfig::default())
+            .await
+            .unwrap();
+        let opts = LiveOptions {
+            kube: KubeOptions {
+                kubeconfig: Some(demo.kubeconfig.clone()),
+                all_namespaces: true,
+                ..KubeOptions::default()
+            },
+            window: case.window,
+            scrape: ScrapeOptions::default(),
+            progress: false,
+            declared: None,
+        };
+        let err = prometheus_in_cluster_snapshot(&opts).await.err().unwrap();
+        assert_eq!(err.exit_code(), 4, "{err}");
+        assert!(err.to_string().contains("istio-system/prometheus"), "{err}");
+
+        let targets = demo
+            .scenario
+            .pods
+            .iter()
+            .filter(|p| demo.scenario.workloads[p.workload].meshed)
+            .count();
+        let mut prom = start_prometheus(&demo, case.interval_s);
+        wait_ready(&mut prom).await;
+        let api = demo.api().unwrap();
+        api.store()
+            .apply(json!({"apiVersion": "v1", "kind": "Service",
+                "metadata": {"name": "prometheus", "namespace": "istio-system", "labels": {"app": "prometheus"}},
+                "spec": {"selector": {"app": "prometheus"}, "ports": [{"name": "http", "port": 9090, "targetPort": "http"}]}}))
+            .unwrap();
+        api.store()
+            .apply(json!({"apiVersion": "v1", "kind": "Pod",
+                "metadata": {"name": "prometheus-7d9f8-x2x4q", "namespace": "istio-system", "labels": {"app": "prometheus"}},
+                "spec": {"containers": [{"name": "prometheus-server", "image": "prom/prometheus:v3.1.0",
+                    "ports": [{"name": "http", "containerPort": 9090}]}]},
+                "status": {"phase": "Running", "podIP": "10.0.9.9"}}))
+            .unwrap();
+        let addr: std::net::SocketAddr = prom.url.trim_start_matches("http://").parse().unwrap();
+        api.add_port_forward("istio-system", "prometheus-7d9f8-x2x4q", 9090, addr);
+        wait_samples(&prom, targets, case).await;
+
+        let snap = prometheus_in_cluster_snapshot(&opts).await.unwrap();
+        let via = snap
+            .sources
+            .iter()
+            .find(|s| s.name == "prometheus: in-cluster")
+            .unwrap();
+        assert!(
+            via.detail.as_deref().unwrap().contains("istio-system/prometheus-7d9f8-x2x4q:9090"),
+            "{via:?}"
+        );
+        assert!(
+            snap.edges.iter().filter(|e| e.signals.rps.is_some_and(|r| r > 0.0)).count() >= 5,
+            "{:?}",
+            snap.sources
+        );
+        let log = api.request_log();
+        assert!(log.iter().any(|r| r.path.ends_with("/pods/prometheus-7d9f8-x2x4q/portforward")));
+        assert!(log.iter().all(|r| r.method == "GET"), "read-only");
+        drop(prom);
+        demo.shutdown().await;
+    })
+    .await
+    .expect("finished in time");
+}

@@ -1,7 +1,9 @@
-//! The continuous collector behind the TUI: a task that scrapes every
+//! The continuous collector behind the TUI: kube-runtime watches keep the
+//! cluster's objects current (src/collect/watch), a task scrapes every
 //! interval, rebuilds the snapshot from its last two rounds and publishes
-//! it on a `watch` (latest wins: a stale scrape is worthless). Commands from
-//! the UI (refresh now, pause, namespace) arrive on a bounded channel.
+//! it on a `watch` channel (latest wins: a stale scrape is worthless).
+//! Commands from the UI (refresh now, pause, namespace) arrive on a bounded
+//! channel.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -9,14 +11,56 @@ use std::time::Duration;
 use tokio::sync::{mpsc, watch};
 
 use crate::collect::kube::{Connected, Scope};
-use crate::collect::live::{ScrapeOptions, scrape_round, scrape_targets};
-use crate::collect::session::{inventory, scrape_summary};
+use crate::collect::live::{ScrapeOptions, scrape_round, select_targets};
+use crate::collect::session::scrape_summary;
+use crate::collect::watch::WatchSet;
 use crate::model::build::{BuildContext, Round, build_snapshot};
+use crate::model::inventory::Inventory;
 use crate::model::snapshot::{ClusterInfo, Snapshot, SourceStatus};
 use crate::tui::{Command, Progress};
 
-/// How often the inventory is listed again (in rounds).
-const RELIST_EVERY: u32 = 15;
+/// How long to wait for the watches' first lists before the first round.
+const FIRST_SYNC: Duration = Duration::from_secs(10);
+
+/// The watches' view of the cluster, rebuilt only when an object changed.
+struct Objects {
+    watches: WatchSet,
+    generation: u64,
+    inv: Inventory,
+    /// Objects that could not be read (kept until the next rebuild).
+    problems: Vec<SourceStatus>,
+}
+
+impl Objects {
+    async fn start(conn: &Connected) -> Objects {
+        let watches = WatchSet::start(&conn.client, &conn.scope).await;
+        watches.wait_synced(FIRST_SYNC).await;
+        let mut o = Objects {
+            generation: watches.generation(),
+            watches,
+            inv: Inventory::default(),
+            problems: Vec::new(),
+        };
+        o.rebuild();
+        o
+    }
+
+    fn rebuild(&mut self) {
+        (self.inv, self.problems) = self.watches.current();
+    }
+
+    /// Refresh the inventory if an object changed; the sources now.
+    fn refresh(&mut self) -> Vec<SourceStatus> {
+        let g = self.watches.generation();
+        if g != self.generation {
+            self.generation = g;
+            self.rebuild();
+        }
+        let mut s = self.watches.sources();
+        s.extend(self.problems.iter().cloned());
+        s
+    }
+}
 
 /// How long to leave a pod alone after `failures` failed scrapes in a row:
 /// one interval, doubling each time, at most a minute.
@@ -34,22 +78,18 @@ pub async fn run(
     progress: watch::Sender<Progress>,
     mut commands: mpsc::Receiver<Command>,
 ) {
-    let (mut inv, mut kube_sources) = inventory(&conn).await;
+    let mut objects = Objects::start(&conn).await;
     let mut prev: Option<Round> = None;
     let mut paused = false;
-    let mut rounds_since_list = 0u32;
     // Failing pods: consecutive failures and when to try again.
     let mut failing: std::collections::HashMap<String, (u32, tokio::time::Instant)> =
         std::collections::HashMap::new();
     loop {
         if !paused {
-            if rounds_since_list >= RELIST_EVERY {
-                (inv, kube_sources) = inventory(&conn).await;
-                rounds_since_list = 0;
-            }
-            rounds_since_list += 1;
+            let kube_sources = objects.refresh();
+            let inv = &objects.inv;
             let now = tokio::time::Instant::now();
-            let targets: Vec<_> = scrape_targets(&inv, &conn.scope)
+            let targets: Vec<_> = select_targets(inv, &conn.scope, &scrape)
                 .into_iter()
                 .filter(|p| {
                     let key = format!("scrape: {}/{}", p.namespace, p.name);
@@ -65,7 +105,7 @@ pub async fn run(
                 });
             };
             let (round, failures) =
-                scrape_round(&conn.client, &inv, &targets, &scrape, &report).await;
+                scrape_round(&conn.client, inv, &targets, &scrape, &report).await;
             for p in &targets {
                 failing.remove(&format!("scrape: {}/{}", p.namespace, p.name));
             }
@@ -78,7 +118,7 @@ pub async fn run(
                 .into_iter()
                 .chain(std::iter::once(round))
                 .collect();
-            let mut sources = kube_sources.clone();
+            let mut sources = kube_sources;
             sources.push(scrape_summary(&rounds, total, &failures));
             sources.extend(failures);
             // Pods left alone this round still show as failing.
@@ -102,9 +142,12 @@ pub async fn run(
                 }),
                 namespaces: conn.scope.namespaces(),
             };
-            let mut snap = build_snapshot(&inv, &rounds, ctx);
+            let mut snap = build_snapshot(inv, &rounds, ctx);
+            if let Some(m) = scrape.mesh {
+                snap.mesh.kind = m;
+            }
             let cfg = crate::analyze::AnalyzeConfig::default();
-            crate::analyze::analyze(&mut snap, &inv, None, &cfg);
+            crate::analyze::analyze(&mut snap, inv, None, &cfg);
             let _ = snapshots.send(Arc::new(snap));
             progress.send_modify(|p| {
                 p.last_refresh = Some(tokio::time::Instant::now());
@@ -125,9 +168,8 @@ pub async fn run(
                 }
                 Some(Command::SetNamespace(ns)) => {
                     conn.scope = ns.map_or(Scope::All, Scope::Namespace);
-                    (inv, kube_sources) = inventory(&conn).await;
+                    objects = Objects::start(&conn).await;
                     prev = None;
-                    rounds_since_list = 0;
                 }
                 Some(Command::SetContext(ctx)) => {
                     progress.send_modify(|p| {

@@ -23,7 +23,7 @@ use crate::collect::kube::Scope;
 use crate::mesh::{ScrapeProcessor, ScrapeTarget};
 use crate::model::build::{PodScrape, Round};
 use crate::model::inventory::{Inventory, PodInfo, ProxyKind};
-use crate::model::snapshot::{SourceState, SourceStatus};
+use crate::model::snapshot::{MeshKind, SourceState, SourceStatus};
 
 /// API groups of the mesh rules we read (found through discovery; only the
 /// ones the cluster serves are listed).
@@ -244,6 +244,10 @@ pub struct ScrapeOptions {
     pub timeout: Duration,
     /// Override the proxy's metrics port and path (`PORT/PATH`).
     pub endpoint: Option<(u16, String)>,
+    /// `--mesh`: only this mesh's proxies, read in this mesh's dialect
+    /// (`Envoy` takes every Envoy sidecar, Istio's included, through
+    /// Envoy's own cluster stats). `None`: detect.
+    pub mesh: Option<MeshKind>,
 }
 
 impl Default for ScrapeOptions {
@@ -252,6 +256,7 @@ impl Default for ScrapeOptions {
             concurrency: 16,
             timeout: Duration::from_secs(2),
             endpoint: None,
+            mesh: None,
         }
     }
 }
@@ -264,6 +269,30 @@ pub fn metrics_endpoint(proxy: ProxyKind) -> (u16, &'static str) {
         ProxyKind::Linkerd => (4191, "metrics"),
         ProxyKind::Envoy => (19000, "stats/prometheus"),
     }
+}
+
+/// Whether a pod's proxy is read under `--mesh`.
+pub fn proxy_selected(proxy: ProxyKind, mesh: Option<MeshKind>) -> bool {
+    match mesh {
+        None => true,
+        Some(MeshKind::Istio) => proxy == ProxyKind::Istio,
+        Some(MeshKind::Linkerd) => proxy == ProxyKind::Linkerd,
+        // Istio's sidecar is an Envoy too.
+        Some(MeshKind::Envoy) => matches!(proxy, ProxyKind::Envoy | ProxyKind::Istio),
+        Some(_) => true,
+    }
+}
+
+/// The pods a round scrapes under these options (see [`scrape_targets`]).
+pub fn select_targets<'a>(
+    inv: &'a Inventory,
+    scope: &Scope,
+    opts: &ScrapeOptions,
+) -> Vec<&'a PodInfo> {
+    scrape_targets(inv, scope)
+        .into_iter()
+        .filter(|p| p.proxy.is_some_and(|k| proxy_selected(k, opts.mesh)))
+        .collect()
 }
 
 /// The pods a round scrapes: meshed and not finished.
@@ -318,7 +347,8 @@ async fn scrape_pod(
             .await
             .map_err(|e| ScrapeError::Kube(describe_kube_error(&e)))?;
         let mut body = Box::pin(body);
-        let mut proc = ScrapeProcessor::new(ScrapeTarget::new(&pod.namespace, &pod.name, inv));
+        let mut proc =
+            ScrapeProcessor::new(ScrapeTarget::new(&pod.namespace, &pod.name, inv)).only(opts.mesh);
         let mut buf = vec![0u8; 64 * 1024];
         loop {
             let n = body
@@ -350,7 +380,8 @@ async fn scrape_pod(
     }
 }
 
-fn describe_kube_error(e: &kube::Error) -> String {
+/// A kube error in one line (the API's Status message, not its Debug).
+pub fn describe_kube_error(e: &kube::Error) -> String {
     match e {
         kube::Error::Api(s) => format!("HTTP {} {}: {}", s.code, s.reason, s.message.trim()),
         other => other.to_string(),

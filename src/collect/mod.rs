@@ -6,6 +6,8 @@ pub mod k8s;
 pub mod kube;
 pub mod live;
 pub mod manifests;
+pub mod portforward;
 pub mod prom_api;
 pub mod scrape;
 pub mod session;
+pub mod watch;

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use crate::collect::kube::{ConnectError, Connected, KubeOptions, connect};
-use crate::collect::live::{ScrapeOptions, list_objects, scrape_round, scrape_targets};
+use crate::collect::live::{ScrapeOptions, list_objects, scrape_round, select_targets};
 use crate::model::build::{BuildContext, Round, build_snapshot};
 use crate::model::inventory::Inventory;
 use crate::model::snapshot::{ClusterInfo, Snapshot, SourceState, SourceStatus};
@@ -79,7 +79,7 @@ pub fn scrape_summary(rounds: &[Round], targets: usize, failures: &[SourceStatus
 pub async fn live_snapshot(opts: &LiveOptions) -> Result<Snapshot, ConnectError> {
     let conn = connect(&opts.kube).await?;
     let (inv, mut sources) = inventory(&conn).await;
-    let targets = scrape_targets(&inv, &conn.scope);
+    let targets = select_targets(&inv, &conn.scope, &opts.scrape);
     let progress = stderr_progress(opts.progress);
     let start = tokio::time::Instant::now();
     let (r1, f1) = scrape_round(&conn.client, &inv, &targets, &opts.scrape, &progress).await;
@@ -100,6 +100,9 @@ pub async fn live_snapshot(opts: &LiveOptions) -> Result<Snapshot, ConnectError>
         namespaces: conn.scope.namespaces(),
     };
     let mut snap = build_snapshot(&inv, &rounds, ctx);
+    if let Some(m) = opts.scrape.mesh {
+        snap.mesh.kind = m;
+    }
     let cfg = crate::analyze::AnalyzeConfig::default();
     crate::analyze::analyze(&mut snap, &inv, opts.declared.as_ref(), &cfg);
     Ok(snap)
@@ -143,7 +146,38 @@ pub async fn prometheus_live_snapshot(
     };
     let mut snap =
         crate::collect::prom_api::prometheus_snapshot(url, opts.window, &inv, ctx).await?;
+    if let Some(m) = opts.scrape.mesh {
+        snap.mesh.kind = m;
+    }
     let cfg = crate::analyze::AnalyzeConfig::default();
     crate::analyze::analyze(&mut snap, &inv, opts.declared.as_ref(), &cfg);
+    Ok(snap)
+}
+
+/// `--prometheus auto`: find the mesh's Prometheus in the cluster, reach it
+/// through a port-forward, and take the snapshot from it. Without a
+/// reachable cluster there is nothing to find: exit 4.
+pub async fn prometheus_in_cluster_snapshot(
+    opts: &LiveOptions,
+) -> Result<Snapshot, crate::app_main::Failure> {
+    use crate::app_main::Failure;
+    use crate::collect::portforward;
+    let conn = connect(&opts.kube).await?;
+    let found = portforward::find(&conn.client, &conn.scope)
+        .await
+        .map_err(|e| Failure::Unreachable(format!("--prometheus auto: {e}")))?;
+    let fwd = portforward::forward(&conn.client, found)
+        .await
+        .map_err(|e| Failure::Internal(format!("--prometheus auto: {e}")))?;
+    let mut snap = prometheus_live_snapshot(opts, &fwd.url).await?;
+    let f = &fwd.found;
+    snap.sources.push(SourceStatus::new(
+        "prometheus: in-cluster",
+        SourceState::Ok,
+        format!(
+            "service {}, pod {}/{}:{} through a port-forward",
+            f.service, f.namespace, f.pod, f.port
+        ),
+    ));
     Ok(snap)
 }

@@ -83,7 +83,11 @@ impl Dialect for Envoy {
     }
 
     fn sample(&mut self, _target: &ScrapeTarget<'_>, s: &Sample<'_>, _acc: &mut ScrapeAcc) {
-        let Some(cluster) = s.label("envoy_cluster_name") else {
+        // Envoy's own tag name, or Istio's (its sidecars rename it).
+        let Some(cluster) = s
+            .label("envoy_cluster_name")
+            .or_else(|| s.label("cluster_name"))
+        else {
             return;
         };
         if !s.value.is_finite() {

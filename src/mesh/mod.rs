@@ -67,6 +67,8 @@ pub struct ScrapeProcessor<'a> {
     /// wins, as Prometheus's ingestion does) instead of counted twice.
     seen: rustc_hash::FxHashSet<u64>,
     duplicates: usize,
+    /// `--mesh`: only this dialect's result is used.
+    only: Option<MeshKind>,
 }
 
 /// A filter keeping exactly the families some dialect uses.
@@ -108,7 +110,15 @@ impl<'a> ScrapeProcessor<'a> {
             parser: crate::collect::scrape::parser::StreamParser::new(),
             seen: rustc_hash::FxHashSet::default(),
             duplicates: 0,
+            only: None,
         }
+    }
+
+    /// Use only this mesh's dialect (`--mesh`); `None` picks the richest
+    /// present.
+    pub fn only(mut self, mesh: Option<MeshKind>) -> Self {
+        self.only = mesh;
+        self
     }
 
     fn sink(
@@ -161,7 +171,11 @@ impl<'a> ScrapeProcessor<'a> {
         for (d, acc) in self.dialects.iter_mut() {
             d.finish(&self.target, acc);
         }
-        let chosen = self.dialects.into_iter().find(|(_, acc)| !acc.is_empty());
+        let only = self.only;
+        let chosen = self
+            .dialects
+            .into_iter()
+            .find(|(d, acc)| only.is_none_or(|m| d.mesh() == m) && !acc.is_empty());
         match chosen {
             Some((d, acc)) => ScrapeResult {
                 mesh: Some(d.mesh()),
@@ -237,5 +251,50 @@ pub(crate) fn parse_le(le: &str) -> Option<f64> {
     match le {
         "+Inf" | "Inf" | "inf" | "+inf" => Some(f64::INFINITY),
         _ => le.parse::<f64>().ok(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::inventory::Inventory;
+
+    /// An Istio sidecar's scrape: Istio's standard metrics and Envoy's
+    /// cluster stats under Istio's tag name (`cluster_name`).
+    const SCRAPE: &[u8] = b"# TYPE envoy_cluster_upstream_rq_total counter
+envoy_cluster_upstream_rq_total{cluster_name=\"outbound|9080||reviews.default.svc.cluster.local\"} 100
+# TYPE istio_requests_total counter
+istio_requests_total{reporter=\"source\",source_workload=\"productpage-v1\",source_workload_namespace=\"default\",destination_workload=\"reviews-v1\",destination_workload_namespace=\"default\",destination_service=\"reviews.default.svc.cluster.local\",destination_service_name=\"reviews\",destination_service_namespace=\"default\",response_code=\"200\",request_protocol=\"http\",connection_security_policy=\"unknown\"} 100
+";
+
+    fn run(only: Option<MeshKind>) -> ScrapeResult {
+        let inv = Inventory::default();
+        ScrapeProcessor::new(ScrapeTarget::new(
+            "default",
+            "productpage-v1-abc-12345",
+            &inv,
+        ))
+        .only(only)
+        .process_bytes(SCRAPE)
+    }
+
+    #[test]
+    fn only_picks_the_forced_dialect() {
+        let auto = run(None);
+        assert_eq!(auto.mesh, Some(MeshKind::Istio));
+        let envoy = run(Some(MeshKind::Envoy));
+        assert_eq!(envoy.mesh, Some(MeshKind::Envoy));
+        assert!(
+            envoy
+                .acc
+                .edges
+                .keys()
+                .any(|(k, _)| k.target.id().contains("reviews")),
+            "{:?}",
+            envoy.acc.edges.keys().collect::<Vec<_>>()
+        );
+        let linkerd = run(Some(MeshKind::Linkerd));
+        assert_eq!(linkerd.mesh, None);
+        assert!(linkerd.acc.is_empty());
     }
 }

@@ -49,6 +49,9 @@ pub struct ApiServerConfig {
     pub user: String,
     /// `gitVersion` reported by `/version`.
     pub git_version: String,
+    /// Port-forward targets: `(namespace, pod, port)` → a loopback address
+    /// that stands for that pod's port.
+    pub port_forwards: std::collections::BTreeMap<(String, String, u16), std::net::SocketAddr>,
 }
 
 impl Default for ApiServerConfig {
@@ -60,6 +63,7 @@ impl Default for ApiServerConfig {
             proxy_hang: Duration::from_secs(60),
             user: "system:serviceaccount:meshscope:meshscope".to_string(),
             git_version: "v1.33.0-meshscope-sim".to_string(),
+            port_forwards: std::collections::BTreeMap::new(),
         }
     }
 }

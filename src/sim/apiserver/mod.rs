@@ -11,6 +11,7 @@ mod config;
 mod discovery;
 mod kubeconfig;
 mod list;
+mod portforward;
 mod proxy;
 mod resources;
 mod router;
@@ -44,6 +45,8 @@ pub(crate) struct Ctx {
     /// Cancelled (and replaced) by `drop_watches`; a child of `shutdown`.
     watches: Mutex<CancellationToken>,
     shutdown: CancellationToken,
+    /// Port-forward targets (from the config, plus any added later).
+    port_forwards: Mutex<std::collections::BTreeMap<(String, String, u16), SocketAddr>>,
 }
 
 impl Ctx {
@@ -84,12 +87,17 @@ impl ApiServer {
         let ctx = Arc::new(Ctx {
             store,
             proxy,
-            config,
             log: Mutex::new(Vec::new()),
             watches: Mutex::new(shutdown.child_token()),
             shutdown: shutdown.clone(),
+            port_forwards: Mutex::new(config.port_forwards.clone()),
+            config,
         });
         let app = axum::Router::new()
+            .route(
+                "/api/v1/namespaces/{ns}/pods/{pod}/portforward",
+                axum::routing::any(portforward::handle),
+            )
             .fallback(router::dispatch)
             .with_state(ctx.clone());
         let task = tokio::spawn(async move {
@@ -128,6 +136,15 @@ impl ApiServer {
     /// `context_name`, a user with a dummy token) that kubectl and kube-rs accept.
     pub fn write_kubeconfig(&self, path: &Path, context_name: &str) -> std::io::Result<()> {
         kubeconfig::write(path, &self.url(), context_name)
+    }
+
+    /// Make `namespace/pod:port` reachable by port-forward at `addr`.
+    pub fn add_port_forward(&self, namespace: &str, pod: &str, port: u16, addr: SocketAddr) {
+        self.ctx
+            .port_forwards
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert((namespace.to_string(), pod.to_string(), port), addr);
     }
 
     /// Fault injection: close every open watch stream (clients re-watch).
