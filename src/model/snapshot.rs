@@ -275,11 +275,33 @@ pub enum Change {
     Modified,
 }
 
+/// Where a rule diff comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffSource {
+    /// `--declared DIR` (desired) against the live or bundled rule (actual).
+    Declared,
+    /// A watch event during the session (before → after).
+    Watch,
+}
+
+/// One mesh rule that differs; see docs/rule-diffs.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RuleDiff {
+    /// `Kind/namespace/name`.
     pub resource: String,
+    /// `added` = live only (or created), `removed` = declared only (or
+    /// deleted), `modified` = both, differing beyond server-set fields.
     pub change: Change,
+    /// A unified YAML diff (`---` declared or before, `+++` live or after).
     pub diff: String,
+    /// RFC 3339 time of the change (watch events); absent for
+    /// declared-vs-live diffs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// What the diff compares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<DiffSource>,
 }
 
 impl Snapshot {
