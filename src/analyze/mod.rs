@@ -6,6 +6,7 @@
 pub mod declared;
 pub mod diffs;
 pub mod gaps;
+pub mod history;
 pub mod index;
 pub mod intent;
 pub mod model;
