@@ -10,6 +10,7 @@ pub mod history;
 pub mod index;
 pub mod intent;
 pub mod model;
+pub mod mtls_summary;
 pub mod stats;
 
 use serde_json::Value;
@@ -17,7 +18,9 @@ use serde_json::Value;
 pub use intent::{Declared, DeclaredError, IntentRule, load_declared};
 
 use crate::model::inventory::Inventory;
-use crate::model::snapshot::{Declared as SnapDeclared, Edge, MtlsStatus, NodeKind, Snapshot};
+use crate::model::snapshot::{
+    Declared as SnapDeclared, Edge, MeshKind, MtlsStatus, NodeKind, Snapshot,
+};
 
 use gaps::{Ctx, decide};
 use index::{Caller, is_control_plane};
@@ -139,6 +142,14 @@ pub fn analyze(
     diffs::managed::annotate(&mut policies, &inv.other_objects);
     snap.declared = SnapDeclared { routes, policies };
     snap.gaps = found;
+    snap.mtls_summary = (snap.mesh.kind != MeshKind::None || !model.peer.is_empty()).then(|| {
+        let namespaces = inv
+            .workloads
+            .values()
+            .map(|w| w.namespace.clone())
+            .collect();
+        mtls_summary::summarize(snap, &model, &namespaces)
+    });
     if let Some(x) = extra {
         rule_diffs(snap, inv, &x.objects);
     }
