@@ -138,8 +138,9 @@ pub fn analyze(
     }
     let mut routes = model.route_entries.clone();
     let mut policies = model.policy_entries.clone();
-    diffs::managed::annotate(&mut routes, &inv.other_objects);
-    diffs::managed::annotate(&mut policies, &inv.other_objects);
+    let changes = diffs::managed::last_changes(&inv.other_objects);
+    diffs::managed::annotate(&mut routes, &changes);
+    diffs::managed::annotate(&mut policies, &changes);
     snap.declared = SnapDeclared { routes, policies };
     snap.gaps = found;
     snap.mtls_summary = (snap.mesh.kind != MeshKind::None || !model.peer.is_empty()).then(|| {

@@ -38,13 +38,20 @@ pub fn last_change(obj: &Value) -> Option<LastChange> {
         })
 }
 
-/// Add `last_changed` (and `changed_by`) to each declared entry whose
-/// `resource` is one of `objects` with a recorded change.
-pub fn annotate(entries: &mut [Value], objects: &[Value]) {
-    let changes: FxHashMap<String, LastChange> = objects
+/// The last change of every object that records one, by `Kind/namespace/name`.
+pub fn last_changes(objects: &[Value]) -> FxHashMap<String, LastChange> {
+    objects
         .iter()
-        .filter_map(|o| Some((resource_id(o), last_change(o)?)))
-        .collect();
+        .filter_map(|o| {
+            let c = last_change(o)?;
+            Some((resource_id(o), c))
+        })
+        .collect()
+}
+
+/// Add `last_changed` (and `changed_by`) to each declared entry whose
+/// `resource` has a recorded change in `changes`.
+pub fn annotate(entries: &mut [Value], changes: &FxHashMap<String, LastChange>) {
     if changes.is_empty() {
         return;
     }
@@ -87,7 +94,7 @@ mod tests {
             json!({"resource": "VirtualService/n/r"}),
             json!({"resource": "X/n/r"}),
         ];
-        annotate(&mut entries, &[o]);
+        annotate(&mut entries, &last_changes(&[o]));
         assert_eq!(entries[0]["last_changed"], "2024-03-02T07:30:00Z");
         assert_eq!(entries[0]["changed_by"], "argocd");
         assert!(entries[1].get("last_changed").is_none());
