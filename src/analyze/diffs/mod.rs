@@ -118,7 +118,9 @@ pub fn diff_one(
 /// `modified` = both, differing beyond server-set fields. Only rules
 /// whose namespace is in `scope` are compared (when given), so a
 /// namespace-scoped collection does not report the rest of the repository
-/// as removed. Sorted by resource.
+/// as removed; and a live rule is `added` only in a namespace where the
+/// declared side has mesh rules (an intent file or a repository for other
+/// namespaces does not make every live rule "added"). Sorted by resource.
 pub fn declared_vs_live<'a>(
     declared: &'a [Value],
     live: &'a [Value],
@@ -132,7 +134,12 @@ pub fn declared_vs_live<'a>(
             .map(|o| (RuleKey::of(o), o))
             .collect()
     };
-    let (d, l) = (index(declared), index(live));
+    let d = index(declared);
+    // Git owns the namespaces it declares mesh rules in; elsewhere a live
+    // rule is not "added", just not managed from this repository.
+    let owned: BTreeSet<&str> = d.keys().map(|k| k.namespace.as_str()).collect();
+    let mut l = index(live);
+    l.retain(|k, _| owned.contains(k.namespace.as_str()) || d.contains_key(k));
     let keys: BTreeSet<&RuleKey> = d.keys().chain(l.keys()).collect();
     let mut out: Vec<RuleDiff> = keys
         .into_iter()
@@ -188,6 +195,14 @@ mod tests {
             "{}",
             d[1].diff
         );
+        // Live rules in a namespace Git declares nothing for are not "added".
+        let mut elsewhere = vs("d", 1);
+        elsewhere["metadata"]["namespace"] = json!("other");
+        assert_eq!(
+            declared_vs_live(&declared, &[elsewhere.clone()], None).len(),
+            2
+        );
+        assert!(declared_vs_live(&[], &[elsewhere], None).is_empty());
         let other: BTreeSet<String> = ["elsewhere".to_string()].into();
         assert!(declared_vs_live(&declared, &live, Some(&other)).is_empty());
     }
