@@ -4,10 +4,13 @@
 //! [`load_declared`], which reads `--declared PATH`.
 
 pub mod declared;
+pub mod diffs;
 pub mod gaps;
+pub mod history;
 pub mod index;
 pub mod intent;
 pub mod model;
+pub mod mtls_summary;
 pub mod stats;
 
 use serde_json::Value;
@@ -15,7 +18,9 @@ use serde_json::Value;
 pub use intent::{Declared, DeclaredError, IntentRule, load_declared};
 
 use crate::model::inventory::Inventory;
-use crate::model::snapshot::{Declared as SnapDeclared, Edge, MtlsStatus, NodeKind, Snapshot};
+use crate::model::snapshot::{
+    Declared as SnapDeclared, Edge, MeshKind, MtlsStatus, NodeKind, Snapshot,
+};
 
 use gaps::{Ctx, decide};
 use index::{Caller, is_control_plane};
@@ -131,9 +136,48 @@ pub fn analyze(
             e.mtls.verdict = Some(verdict);
         }
     }
-    snap.declared = SnapDeclared {
-        routes: model.route_entries.clone(),
-        policies: model.policy_entries.clone(),
-    };
+    let mut routes = model.route_entries.clone();
+    let mut policies = model.policy_entries.clone();
+    let changes = diffs::managed::last_changes(&inv.other_objects);
+    diffs::managed::annotate(&mut routes, &changes);
+    diffs::managed::annotate(&mut policies, &changes);
+    snap.declared = SnapDeclared { routes, policies };
     snap.gaps = found;
+    snap.mtls_summary = (snap.mesh.kind != MeshKind::None || !model.peer.is_empty()).then(|| {
+        let namespaces = inv
+            .workloads
+            .values()
+            .map(|w| w.namespace.clone())
+            .collect();
+        mtls_summary::summarize(snap, &model, &namespaces)
+    });
+    if let Some(x) = extra {
+        rule_diffs(snap, inv, &x.objects);
+    }
+}
+
+/// Put the declared-vs-live diffs first in `snap.rule_diffs` (replacing
+/// earlier ones, keeping watch diffs). Nothing is compared when the live
+/// side holds no mesh rule at all (a Prometheus-only snapshot, a bundle
+/// without CRDs): every declared rule would look removed. The scope is the
+/// namespaces the live side covers: those with workloads or mesh rules.
+fn rule_diffs(snap: &mut Snapshot, inv: &Inventory, declared: &[Value]) {
+    let live_rules: Vec<&Value> = inv
+        .other_objects
+        .iter()
+        .filter(|o| diffs::is_mesh_rule(o))
+        .collect();
+    if live_rules.is_empty() {
+        return;
+    }
+    let scope: std::collections::BTreeSet<String> = inv
+        .workloads
+        .values()
+        .map(|w| w.namespace.clone())
+        .chain(live_rules.iter().map(|o| diffs::RuleKey::of(o).namespace))
+        .collect();
+    let found = diffs::declared_vs_live(declared, &inv.other_objects, Some(&scope));
+    snap.rule_diffs
+        .retain(|d| d.source != Some(crate::model::snapshot::DiffSource::Declared));
+    snap.rule_diffs.splice(0..0, found);
 }

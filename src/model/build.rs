@@ -288,5 +288,6 @@ pub fn build_from_inputs(inv: &Inventory, inputs: EdgeInputs, ctx: BuildContext)
         declared: Declared::default(),
         gaps: Vec::new(),
         rule_diffs: Vec::new(),
+        mtls_summary: None,
     }
 }

@@ -24,6 +24,10 @@ pub struct Snapshot {
     pub declared: Declared,
     pub gaps: Vec<Gap>,
     pub rule_diffs: Vec<RuleDiff>,
+    /// Declared mTLS per namespace and mesh-wide, like Kiali's badge,
+    /// beside the observed share; set by `analyze` when a mesh is known.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub mtls_summary: Option<MtlsSummary>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -275,11 +279,72 @@ pub enum Change {
     Modified,
 }
 
+/// Where a rule diff comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum DiffSource {
+    /// `--declared DIR` (desired) against the live or bundled rule (actual).
+    Declared,
+    /// A watch event during the session (before → after).
+    Watch,
+}
+
+/// One mesh rule that differs; see docs/rule-diffs.md.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct RuleDiff {
+    /// `Kind/namespace/name`.
     pub resource: String,
+    /// `added` = live only (or created), `removed` = declared only (or
+    /// deleted), `modified` = both, differing beyond server-set fields.
     pub change: Change,
+    /// A unified YAML diff (`---` declared or before, `+++` live or after).
     pub diff: String,
+    /// RFC 3339 time of the change (watch events); absent for
+    /// declared-vs-live diffs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at: Option<String>,
+    /// What the diff compares.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source: Option<DiffSource>,
+}
+
+/// The badge of a scope, from its policies (see docs/gaps.md, "mTLS summary").
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum MtlsBadge {
+    /// STRICT for the whole scope, no exception.
+    Enabled,
+    /// STRICT with exceptions, or STRICT only for a part of the scope.
+    Partially,
+    /// PERMISSIVE (or nothing declared): mTLS accepted, plaintext too.
+    NotEnabled,
+    /// DISABLE, nothing STRICT within.
+    Disabled,
+}
+
+/// The mTLS summary of the mesh and of each namespace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MtlsSummary {
+    pub mesh: MtlsScopeSummary,
+    pub namespaces: Vec<MtlsScopeSummary>,
+}
+
+/// One scope: the mesh (no `namespace`) or a namespace.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MtlsScopeSummary {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub namespace: Option<String>,
+    pub status: MtlsBadge,
+    /// The mode for the scope as a whole and what declares it, e.g.
+    /// `STRICT (PeerAuthentication/istio-system/default)`, `PERMISSIVE (default)`.
+    pub declared: String,
+    /// What makes the scope partial or weaker: workload- or port-level
+    /// policies with another mode, DestinationRules that disable TLS.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub exceptions: Vec<String>,
+    /// Observed share (0–1) of the requests into the scope's workloads that
+    /// used mTLS (weighted by rate); `null` without such traffic.
+    pub observed: Option<f64>,
 }
 
 impl Snapshot {
@@ -300,6 +365,7 @@ impl Snapshot {
             declared: Declared::default(),
             gaps: Vec::new(),
             rule_diffs: Vec::new(),
+            mtls_summary: None,
         }
     }
 

@@ -152,8 +152,14 @@ impl Widget for &Screen<'_> {
                 .render(body, buf),
                 View::Gaps => gaps::GapsView { ctx }.render(body, buf),
                 View::Rules | View::Detail | View::Help => {
+                    let mtls = ctx
+                        .snap
+                        .mtls_summary
+                        .as_ref()
+                        .map(|m| format!("· mesh mTLS {} ", rules::badge(ctx, m.mesh.status).0))
+                        .unwrap_or_default();
                     let title = format!(
-                        " rules ({} routes, {} policies, {} diffs) ",
+                        " rules ({} routes, {} policies, {} diffs) {mtls}",
                         ctx.snap.declared.routes.len(),
                         ctx.snap.declared.policies.len(),
                         ctx.snap.rule_diffs.len()
