@@ -115,7 +115,9 @@ pub fn rounds() -> Vec<Round> {
                 at_ms: 1_700_000_000_000 + round as i64 * 10_000,
                 scrapes: pods
                     .into_iter()
-                    .map(|(i, data)| {
+                    .map(|(i, mut data)| {
+                        // As the dialects leave a mapped scrape.
+                        data.shrink_to_fit();
                         (
                             format!("ns-{}/wl-{i}-5d9f8c7b6-abcde", i % 50),
                             PodScrape {

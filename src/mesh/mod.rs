@@ -163,11 +163,14 @@ impl<'a> ScrapeProcessor<'a> {
         }
         let chosen = self.dialects.into_iter().find(|(_, acc)| !acc.is_empty());
         match chosen {
-            Some((d, acc)) => ScrapeResult {
-                mesh: Some(d.mesh()),
-                acc,
-                stats,
-            },
+            Some((d, mut acc)) => {
+                acc.shrink_to_fit();
+                ScrapeResult {
+                    mesh: Some(d.mesh()),
+                    acc,
+                    stats,
+                }
+            }
             None => ScrapeResult {
                 mesh: None,
                 acc: ScrapeAcc::default(),

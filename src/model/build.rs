@@ -6,17 +6,18 @@
 //! in the last round contributes topology but no rates. A pod missing from
 //! the last round keeps its first-round topology.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
+use crate::model::assemble::Assembly;
 use crate::model::ids::NodeRef;
 use crate::model::inventory::Inventory;
 use crate::model::sample::{EdgeKey, EdgeSample, NodeHint, Reporter, ScrapeData};
-use crate::model::signals::{dedupe_reporters, mtls, responses, signals};
+use crate::model::signals::{dedupe_cow, dedupe_reporters};
 use crate::model::snapshot::{
-    Declared, Edge, Evidence, Identities, MeshInfo, MeshKind, Node, NodeKind, SNAPSHOT_SCHEMA,
-    Snapshot, SourceStatus,
+    Declared, MeshInfo, MeshKind, Protocol, SNAPSHOT_SCHEMA, Snapshot, SourceStatus,
 };
 
 /// One scrape round: every proxy scraped in it, by `namespace/pod`.
@@ -93,11 +94,7 @@ pub struct EdgeInputs {
 impl EdgeInputs {
     /// Fold one source's scrape data in (hints and mesh).
     pub fn note(&mut self, mesh: Option<MeshKind>, data: &ScrapeData) {
-        if let Some(m) = mesh
-            && !self.meshes.contains(&m)
-        {
-            self.meshes.push(m);
-        }
+        note_mesh(&mut self.meshes, mesh);
         for (node, h) in &data.nodes {
             self.hints.entry(node.clone()).or_default().merge(h);
         }
@@ -119,23 +116,106 @@ pub fn rfc3339(ms: i64) -> String {
 }
 
 /// Build the snapshot (without declared topology or gaps: `analyze` adds them).
+///
+/// Works on the rounds by reference: each edge's samples are collected as
+/// references, combined once per edge, and only the deduped results are
+/// owned.
 pub fn build_snapshot(inv: &Inventory, rounds: &[Round], ctx: BuildContext) -> Snapshot {
-    build_from_inputs(inv, inputs_from_rounds(rounds), ctx)
+    let (first, last, window_s, at_ms) = window_of(rounds);
+    let mut asm = Assembly::new(ctx.namespaces.clone(), window_s);
+    let mut meshes = Vec::new();
+    let mut index: FxHashMap<(u32, u32, Protocol), u32> = FxHashMap::default();
+    let mut slots: Vec<((u32, u32, Protocol), Vec<Part<'_>>)> = Vec::new();
+    for (scrape, prev) in pods(first, last) {
+        note_mesh(&mut meshes, scrape.mesh);
+        for (node, h) in &scrape.data.nodes {
+            asm.nodes.hint(node, h);
+        }
+        for ((key, reporter), sample) in &scrape.data.edges {
+            let s = asm.nodes.intern(&key.source);
+            let t = asm.nodes.intern(&key.target);
+            if !asm.keeps(s, t) {
+                continue;
+            }
+            let k = (s, t, key.protocol);
+            let slot = *index.entry(k).or_insert_with(|| {
+                slots.push((k, Vec::with_capacity(2)));
+                (slots.len() - 1) as u32
+            });
+            // Only a pod present in both rounds has a window.
+            let prev = prev.map(|p| p.data.edges.get(&(key.clone(), *reporter)));
+            slots[slot as usize].1.push(Part {
+                reporter: *reporter,
+                last: sample,
+                prev,
+            });
+        }
+    }
+    drop(index);
+    for (k, parts) in slots {
+        let (last, window) = combine(&parts);
+        asm.add_edge(k, last, window);
+    }
+    finish(inv, asm, meshes, window_s, at_ms, ctx)
 }
 
-/// Rounds → per-edge window increases and last values.
-pub fn inputs_from_rounds(rounds: &[Round]) -> EdgeInputs {
+/// One pod's sample of an edge: the last value and, when the pod was
+/// scraped in both rounds, its sample one round earlier (`Some(None)` when
+/// the series is new).
+struct Part<'a> {
+    reporter: Reporter,
+    last: &'a EdgeSample,
+    prev: Option<Option<&'a EdgeSample>>,
+}
+
+/// An edge's parts → its deduped last values and window increase.
+fn combine(parts: &[Part<'_>]) -> (EdgeSample, Option<EdgeSample>) {
+    let mut last: [Option<Cow<'_, EdgeSample>>; 2] = [None, None];
+    let mut window: [Option<EdgeSample>; 2] = [None, None];
+    for p in parts {
+        let i = p.reporter as usize;
+        match &mut last[i] {
+            Some(acc) => acc.to_mut().merge(p.last),
+            slot @ None => *slot = Some(Cow::Borrowed(p.last)),
+        }
+        if let Some(prev) = p.prev {
+            let inc = p.last.increase_counters(prev);
+            match &mut window[i] {
+                Some(acc) => acc.merge(&inc),
+                slot @ None => *slot = Some(inc),
+            }
+        }
+    }
+    let has_window = window.iter().any(Option::is_some);
+    let [ls, ld] = last;
+    let [ws, wd] = window;
+    let last = dedupe_cow(ls, ld);
+    let window = has_window.then(|| dedupe_cow(ws.map(Cow::Owned), wd.map(Cow::Owned)));
+    (last, window)
+}
+
+/// The first and last rounds, the window in seconds and its end.
+fn window_of(rounds: &[Round]) -> (Option<&Round>, Option<&Round>, f64, i64) {
     let last = rounds.iter().max_by_key(|r| r.at_ms);
     let first = rounds.iter().min_by_key(|r| r.at_ms);
     let (window_ms, first) = match (first, last) {
         (Some(f), Some(l)) if l.at_ms > f.at_ms => (l.at_ms - f.at_ms, Some(f)),
         _ => (0, None),
     };
-    let mut inputs = EdgeInputs {
-        window_s: window_ms as f64 / 1000.0,
-        at_ms: last.map_or(0, |r| r.at_ms),
-        ..EdgeInputs::default()
-    };
+    (
+        first,
+        last,
+        window_ms as f64 / 1000.0,
+        last.map_or(0, |r| r.at_ms),
+    )
+}
+
+/// Every pod by name: its last scrape with the first-round one when it was
+/// scraped in both, or its first-round scrape when it is missing from the last.
+fn pods<'a>(
+    first: Option<&'a Round>,
+    last: Option<&'a Round>,
+) -> impl Iterator<Item = (&'a PodScrape, Option<&'a PodScrape>)> {
     let mut pods: BTreeMap<&str, (&PodScrape, Option<&PodScrape>)> = BTreeMap::new();
     if let Some(l) = last {
         for (pod, scrape) in &l.scrapes {
@@ -148,123 +228,45 @@ pub fn inputs_from_rounds(rounds: &[Round]) -> EdgeInputs {
             pods.entry(pod).or_insert((scrape, None));
         }
     }
-    let last_pods = last.map(|l| &l.scrapes);
-    for (pod, (scrape, prev)) in pods {
-        inputs.note(scrape.mesh, &scrape.data);
-        // Only a pod present in both rounds has a window.
-        let in_last = last_pods.is_some_and(|l| l.contains_key(pod));
-        // Look the previous round up by reference: no key clones.
-        let prev_index: Option<FxHashMap<(&EdgeKey, Reporter), &EdgeSample>> =
-            prev.filter(|_| in_last).map(|p| {
-                p.data
-                    .edges
-                    .iter()
-                    .map(|((k, r), s)| ((k, *r), s))
-                    .collect()
-            });
-        for ((key, reporter), sample) in &scrape.data.edges {
-            let acc = match inputs.edges.get_mut(key) {
-                Some(acc) => acc,
-                None => inputs.edges.entry(key.clone()).or_default(),
-            };
-            acc.add_last(*reporter, sample);
-            if let Some(index) = &prev_index {
-                let inc = sample.increase(index.get(&(key, *reporter)).copied());
-                acc.add_window_owned(*reporter, inc);
-            }
-        }
+    pods.into_values()
+}
+
+fn note_mesh(meshes: &mut Vec<MeshKind>, mesh: Option<MeshKind>) {
+    if let Some(m) = mesh
+        && !meshes.contains(&m)
+    {
+        meshes.push(m);
     }
-    inputs
 }
 
 /// Per-edge inputs → the snapshot's nodes and edges.
 pub fn build_from_inputs(inv: &Inventory, inputs: EdgeInputs, ctx: BuildContext) -> Snapshot {
-    let window_s = inputs.window_s;
-    let collected_at = rfc3339(inputs.at_ms);
-    let edges = inputs.edges;
-    let hints = inputs.hints;
-    let meshes = inputs.meshes;
-
-    let in_scope = |n: &NodeRef| match (&ctx.namespaces, n.namespace()) {
-        (None, _) => true,
-        (Some(nss), Some(ns)) => nss.iter().any(|x| x == ns),
-        (Some(_), None) => false,
-    };
-
-    let mut out_edges: Vec<Edge> = Vec::new();
-    let mut inbound: FxHashMap<NodeRef, (EdgeSample, EdgeSample, bool)> = FxHashMap::default();
-    let mut node_refs: BTreeMap<String, NodeRef> = BTreeMap::new();
-    for (key, acc) in &edges {
-        if !(in_scope(&key.source) || in_scope(&key.target)) {
+    let mut asm = Assembly::new(ctx.namespaces.clone(), inputs.window_s);
+    for (node, h) in &inputs.hints {
+        asm.nodes.hint(node, h);
+    }
+    for (key, acc) in &inputs.edges {
+        let s = asm.nodes.intern(&key.source);
+        let t = asm.nodes.intern(&key.target);
+        if !asm.keeps(s, t) {
             continue;
         }
-        let last_s = dedupe_reporters(&acc.last);
-        let win_s = acc.has_window.then(|| dedupe_reporters(&acc.window));
-        let sig = signals(win_s.as_ref().map(|w| (w, window_s)), &last_s);
-        let inb = inbound.entry(key.target.clone()).or_default();
-        inb.1.merge(&last_s);
-        if let Some(w) = &win_s {
-            inb.0.merge(w);
-            inb.2 = true;
-        }
-        node_refs.insert(key.source.id(), key.source.clone());
-        node_refs.insert(key.target.id(), key.target.clone());
-        let identities = (last_s.source_identity.is_some() || last_s.target_identity.is_some())
-            .then(|| Identities {
-                source: last_s.source_identity.clone(),
-                target: last_s.target_identity.clone(),
-            });
-        out_edges.push(Edge {
-            source: key.source.id(),
-            target: key.target.id(),
-            service: last_s.service.clone(),
-            protocol: key.protocol,
-            signals: sig,
-            mtls: mtls(win_s.as_ref(), &last_s),
-            evidence: vec![Evidence::Metrics],
-            declared: None,
-            responses: responses(win_s.as_ref(), &last_s),
-            identities,
-        });
+        let last = dedupe_reporters(&acc.last);
+        let window = acc.has_window.then(|| dedupe_reporters(&acc.window));
+        asm.add_edge((s, t, key.protocol), last, window);
     }
-    out_edges.sort_by(|a, b| {
-        (&a.source, &a.target, a.protocol).cmp(&(&b.source, &b.target, b.protocol))
-    });
+    finish(inv, asm, inputs.meshes, inputs.window_s, inputs.at_ms, ctx)
+}
 
-    for w in inv.workloads.values() {
-        let r = NodeRef::workload(&w.namespace, &w.name);
-        if in_scope(&r) {
-            node_refs.insert(r.id(), r);
-        }
-    }
-    let nodes: Vec<Node> = node_refs
-        .into_values()
-        .map(|r| {
-            let id = r.id();
-            let hint = hints.get(&r);
-            let wl = inv.workload(&id);
-            let kind = r.kind();
-            let sig = inbound
-                .get(&r)
-                .map(|(w, l, has_w)| signals(has_w.then_some((w, window_s)), l));
-            Node {
-                kind,
-                namespace: r.namespace().map(str::to_string),
-                name: r.name().to_string(),
-                app: wl
-                    .and_then(|w| w.app.clone())
-                    .or_else(|| hint.and_then(|h| h.app.clone())),
-                version: wl
-                    .and_then(|w| w.version.clone())
-                    .or_else(|| hint.and_then(|h| h.version.clone())),
-                meshed: kind == NodeKind::Workload
-                    && (wl.is_some_and(|w| w.meshed) || hint.is_some_and(|h| h.meshed)),
-                signals: sig,
-                id,
-            }
-        })
-        .collect();
-
+fn finish(
+    inv: &Inventory,
+    asm: Assembly,
+    meshes: Vec<MeshKind>,
+    window_s: f64,
+    at_ms: i64,
+    ctx: BuildContext,
+) -> Snapshot {
+    let (nodes, edges) = asm.finish(inv);
     let mesh_kind = match inv.mesh_kind() {
         MeshKind::None => match meshes.as_slice() {
             [] => MeshKind::None,
@@ -275,7 +277,7 @@ pub fn build_from_inputs(inv: &Inventory, inputs: EdgeInputs, ctx: BuildContext)
     };
     Snapshot {
         schema: SNAPSHOT_SCHEMA.to_string(),
-        collected_at,
+        collected_at: rfc3339(at_ms),
         window_seconds: window_s,
         cluster: ctx.cluster,
         mesh: MeshInfo {
@@ -284,7 +286,7 @@ pub fn build_from_inputs(inv: &Inventory, inputs: EdgeInputs, ctx: BuildContext)
         },
         sources: ctx.sources,
         nodes,
-        edges: out_edges,
+        edges,
         declared: Declared::default(),
         gaps: Vec::new(),
         rule_diffs: Vec::new(),

@@ -113,9 +113,19 @@ pub struct EdgeSample {
     pub latency: Vec<(f64, f64)>,
     pub latency_sum: f64,
     pub latency_count: f64,
-    /// TCP counters by TLS state (`Tls::index`).
-    pub tcp: [Tcp; 3],
+    /// TCP counters by TLS state (`Tls::index`); `None` (no allocation)
+    /// until a TCP counter is seen, as most edges are HTTP only.
+    pub tcp: Option<Box<[Tcp; 3]>>,
 }
+
+/// The counters of an edge without TCP traffic.
+const NO_TCP: Tcp = Tcp {
+    sent: 0.0,
+    received: 0.0,
+    opened: 0.0,
+    closed: 0.0,
+    open: None,
+};
 
 fn add_to<K: PartialEq + Clone>(v: &mut Vec<(K, f64)>, key: &K, value: f64) {
     match v.iter_mut().find(|(k, _)| k == key) {
@@ -142,11 +152,29 @@ impl EdgeSample {
     }
 
     pub fn tcp_mut(&mut self, tls: Tls) -> &mut Tcp {
-        &mut self.tcp[tls.index()]
+        &mut self.tcp.get_or_insert_with(|| Box::new([NO_TCP; 3]))[tls.index()]
     }
 
     pub fn tcp(&self, tls: Tls) -> &Tcp {
-        &self.tcp[tls.index()]
+        match &self.tcp {
+            Some(t) => &t[tls.index()],
+            None => &NO_TCP,
+        }
+    }
+
+    /// The TCP counters of every TLS state (empty without TCP counters).
+    pub fn tcp_all(&self) -> &[Tcp] {
+        match &self.tcp {
+            Some(t) => &t[..],
+            None => &[],
+        }
+    }
+
+    /// Release spare capacity once a scrape is mapped: a sample lives for
+    /// a whole round, and `latency` grows to 32 slots for 20 buckets.
+    pub fn shrink_to_fit(&mut self) {
+        self.requests.shrink_to_fit();
+        self.latency.shrink_to_fit();
     }
 
     pub fn has_requests(&self) -> bool {
@@ -154,7 +182,7 @@ impl EdgeSample {
     }
 
     pub fn has_tcp(&self) -> bool {
-        self.tcp.iter().any(|t| !t.is_empty())
+        self.tcp_all().iter().any(|t| !t.is_empty())
     }
 
     pub fn total_requests(&self) -> f64 {
@@ -192,7 +220,11 @@ impl EdgeSample {
         }
         self.latency_sum += other.latency_sum;
         self.latency_count += other.latency_count;
-        for (mine, theirs) in self.tcp.iter_mut().zip(other.tcp.iter()) {
+        let Some(other_tcp) = &other.tcp else {
+            return;
+        };
+        let tcp = self.tcp.get_or_insert_with(|| Box::new([NO_TCP; 3]));
+        for (mine, theirs) in tcp.iter_mut().zip(other_tcp.iter()) {
             mine.sent += theirs.sent;
             mine.received += theirs.received;
             mine.opened += theirs.opened;
@@ -208,8 +240,25 @@ impl EdgeSample {
     /// `None` when the series did not exist then) to `self`, element by
     /// element with the reset rule. Gauges keep their last value.
     pub fn increase(&self, first: Option<&EdgeSample>) -> EdgeSample {
+        let mut out = self.increase_counters(first);
+        out.service.clone_from(&self.service);
+        out.source_identity.clone_from(&self.source_identity);
+        out.target_identity.clone_from(&self.target_identity);
+        out
+    }
+
+    /// [`EdgeSample::increase`] of the counters only: the descriptive
+    /// fields (service, identities) stay `None`.
+    pub fn increase_counters(&self, first: Option<&EdgeSample>) -> EdgeSample {
         let Some(first) = first else {
-            return self.clone();
+            return EdgeSample {
+                requests: self.requests.clone(),
+                latency: self.latency.clone(),
+                latency_sum: self.latency_sum,
+                latency_count: self.latency_count,
+                tcp: self.tcp.clone(),
+                ..EdgeSample::default()
+            };
         };
         let lookup_req = |k: &ReqKey| {
             first
@@ -225,12 +274,7 @@ impl EdgeSample {
                 .find(|(fl, _)| *fl == le)
                 .map_or(0.0, |(_, v)| *v)
         };
-        let mut out = EdgeSample {
-            service: self.service.clone(),
-            source_identity: self.source_identity.clone(),
-            target_identity: self.target_identity.clone(),
-            ..EdgeSample::default()
-        };
+        let mut out = EdgeSample::default();
         out.requests = self
             .requests
             .iter()
@@ -257,15 +301,15 @@ impl EdgeSample {
         } else {
             counter_increase(first.latency_sum, self.latency_sum)
         };
-        for i in 0..3 {
-            let (a, b) = (&first.tcp[i], &self.tcp[i]);
-            out.tcp[i] = Tcp {
-                sent: counter_increase(a.sent, b.sent),
-                received: counter_increase(a.received, b.received),
-                opened: counter_increase(a.opened, b.opened),
-                closed: counter_increase(a.closed, b.closed),
-                open: b.open,
-            };
+        if let Some(b) = &self.tcp {
+            let a = first.tcp.as_deref().unwrap_or(&[NO_TCP; 3]);
+            out.tcp = Some(Box::new(std::array::from_fn(|i| Tcp {
+                sent: counter_increase(a[i].sent, b[i].sent),
+                received: counter_increase(a[i].received, b[i].received),
+                opened: counter_increase(a[i].opened, b[i].opened),
+                closed: counter_increase(a[i].closed, b[i].closed),
+                open: b[i].open,
+            })));
         }
         out
     }
@@ -318,6 +362,15 @@ impl ScrapeData {
 
     pub fn is_empty(&self) -> bool {
         self.edges.is_empty()
+    }
+
+    /// Release spare capacity once the scrape is fully mapped.
+    pub fn shrink_to_fit(&mut self) {
+        for s in self.edges.values_mut() {
+            s.shrink_to_fit();
+        }
+        self.edges.shrink_to_fit();
+        self.nodes.shrink_to_fit();
     }
 }
 
