@@ -71,7 +71,9 @@ impl NodeTable {
 pub struct Assembly {
     pub nodes: NodeTable,
     window_s: f64,
-    edges: Vec<(u32, u32, Edge)>,
+    /// Source, target and protocol of each edge in `edges`.
+    keys: Vec<(u32, u32, Protocol)>,
+    edges: Vec<Edge>,
     /// Per target node: window increase, last values, whether a window exists.
     inbound: FxHashMap<u32, (EdgeSample, EdgeSample, bool)>,
 }
@@ -81,6 +83,7 @@ impl Assembly {
         Assembly {
             nodes: NodeTable::new(namespaces),
             window_s,
+            keys: Vec::new(),
             edges: Vec::new(),
             inbound: FxHashMap::default(),
         }
@@ -96,44 +99,38 @@ impl Assembly {
     pub fn add_edge(
         &mut self,
         (source, target, protocol): (u32, u32, Protocol),
-        last: EdgeSample,
-        window: Option<EdgeSample>,
+        last: &EdgeSample,
+        window: Option<&EdgeSample>,
     ) {
-        let sig = signals(window.as_ref().map(|w| (w, self.window_s)), &last);
+        let sig = signals(window.map(|w| (w, self.window_s)), last);
         let inb = self.inbound.entry(target).or_default();
-        inb.1.merge(&last);
-        if let Some(w) = &window {
+        inb.1.merge(last);
+        if let Some(w) = window {
             inb.0.merge(w);
             inb.2 = true;
         }
         self.nodes.used[source as usize] = true;
         self.nodes.used[target as usize] = true;
-        let mtls = mtls(window.as_ref(), &last);
-        let responses = responses(window.as_ref(), &last);
-        let EdgeSample {
-            service,
-            source_identity,
-            target_identity,
-            ..
-        } = last;
         let identities =
-            (source_identity.is_some() || target_identity.is_some()).then_some(Identities {
-                source: source_identity,
-                target: target_identity,
+            (last.source_identity.is_some() || last.target_identity.is_some()).then(|| {
+                Identities {
+                    source: last.source_identity.clone(),
+                    target: last.target_identity.clone(),
+                }
             });
-        let edge = Edge {
+        self.keys.push((source, target, protocol));
+        self.edges.push(Edge {
             source: String::new(),
             target: String::new(),
-            service,
+            service: last.service.clone(),
             protocol,
             signals: sig,
-            mtls,
+            mtls: mtls(window, last),
             evidence: vec![Evidence::Metrics],
             declared: None,
-            responses,
+            responses: responses(window, last),
             identities,
-        };
-        self.edges.push((source, target, edge));
+        });
     }
 
     /// Nodes (every node an edge touches plus the inventory's workloads in
@@ -161,14 +158,26 @@ impl Assembly {
         for (pos, &i) in order.iter().enumerate() {
             rank[i as usize] = pos as u32;
         }
-        let mut edges = std::mem::take(&mut self.edges);
-        edges.sort_by_key(|(s, t, e)| (rank[*s as usize], rank[*t as usize], e.protocol));
-        let edges = edges
+        // Sort small keys, then move each edge once.
+        let mut order_e: Vec<(u32, u32, Protocol, u32)> = self
+            .keys
+            .iter()
+            .enumerate()
+            .map(|(i, (s, t, p))| (rank[*s as usize], rank[*t as usize], *p, i as u32))
+            .collect();
+        order_e.sort_unstable();
+        let mut slots: Vec<Option<Edge>> = std::mem::take(&mut self.edges)
             .into_iter()
-            .map(|(s, t, mut e)| {
+            .map(Some)
+            .collect();
+        let edges = order_e
+            .iter()
+            .filter_map(|&(_, _, _, i)| {
+                let (s, t, _) = self.keys[i as usize];
+                let mut e = slots[i as usize].take()?;
                 e.source.clone_from(&ids[s as usize]);
                 e.target.clone_from(&ids[t as usize]);
-                e
+                Some(e)
             })
             .collect();
         let window_s = self.window_s;

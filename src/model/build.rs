@@ -6,7 +6,6 @@
 //! in the last round contributes topology but no rates. A pod missing from
 //! the last round keeps its first-round topology.
 
-use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
@@ -15,7 +14,7 @@ use crate::model::assemble::Assembly;
 use crate::model::ids::NodeRef;
 use crate::model::inventory::Inventory;
 use crate::model::sample::{EdgeKey, EdgeSample, NodeHint, Reporter, ScrapeData};
-use crate::model::signals::{dedupe_cow, dedupe_reporters};
+use crate::model::signals::{dedupe_into, dedupe_reporters};
 use crate::model::snapshot::{
     Declared, MeshInfo, MeshKind, Protocol, SNAPSHOT_SCHEMA, Snapshot, SourceStatus,
 };
@@ -124,27 +123,69 @@ pub fn build_snapshot(inv: &Inventory, rounds: &[Round], ctx: BuildContext) -> S
     let (first, last, window_s, at_ms) = window_of(rounds);
     let mut asm = Assembly::new(ctx.namespaces.clone(), window_s);
     let mut meshes = Vec::new();
-    let mut index: FxHashMap<(u32, u32, Protocol), u32> = FxHashMap::default();
+    // Edge keys borrowed from the rounds → slot; `u32::MAX` = out of scope.
+    let series: usize = last.map_or(0, |l| l.scrapes.values().map(|p| p.data.edges.len()).sum());
+    let mut index: FxHashMap<&EdgeKey, u32> =
+        FxHashMap::with_capacity_and_hasher(series / 2, Default::default());
     let mut slots: Vec<((u32, u32, Protocol), Vec<Part<'_>>)> = Vec::new();
+    // The previous round's samples of the current pod (reused per pod).
+    let mut prev_index: FxHashMap<(&EdgeKey, Reporter), &EdgeSample> = FxHashMap::default();
     for (scrape, prev) in pods(first, last) {
         note_mesh(&mut meshes, scrape.mesh);
         for (node, h) in &scrape.data.nodes {
             asm.nodes.hint(node, h);
         }
+        prev_index.clear();
+        // A pod's series usually come in the same order in both rounds, and
+        // then both maps iterate alike: walk them side by side and index
+        // the previous round only from the first mismatch.
+        let mut side_by_side = prev.map(|p| p.data.edges.iter());
         for ((key, reporter), sample) in &scrape.data.edges {
-            let s = asm.nodes.intern(&key.source);
-            let t = asm.nodes.intern(&key.target);
-            if !asm.keeps(s, t) {
+            let slot = match index.get(key) {
+                Some(&slot) => slot,
+                None => {
+                    let s = asm.nodes.intern(&key.source);
+                    let t = asm.nodes.intern(&key.target);
+                    let slot = if asm.keeps(s, t) {
+                        slots.push(((s, t, key.protocol), Vec::with_capacity(2)));
+                        (slots.len() - 1) as u32
+                    } else {
+                        u32::MAX
+                    };
+                    index.insert(key, slot);
+                    slot
+                }
+            };
+            let Some((_, parts)) = slots.get_mut(slot as usize) else {
                 continue;
-            }
-            let k = (s, t, key.protocol);
-            let slot = *index.entry(k).or_insert_with(|| {
-                slots.push((k, Vec::with_capacity(2)));
-                (slots.len() - 1) as u32
-            });
+            };
             // Only a pod present in both rounds has a window.
-            let prev = prev.map(|p| p.data.edges.get(&(key.clone(), *reporter)));
-            slots[slot as usize].1.push(Part {
+            let prev = match prev {
+                None => None,
+                Some(p) => {
+                    let hit = match &mut side_by_side {
+                        Some(it) => match it.next() {
+                            Some(((k, r), s)) if r == reporter && k == key => Some(s),
+                            _ => {
+                                side_by_side = None;
+                                None
+                            }
+                        },
+                        None => None,
+                    };
+                    match hit {
+                        Some(s) => Some(Some(s)),
+                        None => {
+                            if prev_index.is_empty() {
+                                prev_index
+                                    .extend(p.data.edges.iter().map(|((k, r), s)| ((k, *r), s)));
+                            }
+                            Some(prev_index.get(&(key, *reporter)).copied())
+                        }
+                    }
+                }
+            };
+            parts.push(Part {
                 reporter: *reporter,
                 last: sample,
                 prev,
@@ -152,9 +193,15 @@ pub fn build_snapshot(inv: &Inventory, rounds: &[Round], ctx: BuildContext) -> S
         }
     }
     drop(index);
+    drop(prev_index);
+    let mut scratch = Scratch::default();
     for (k, parts) in slots {
-        let (last, window) = combine(&parts);
-        asm.add_edge(k, last, window);
+        let has_window = scratch.combine(&parts);
+        asm.add_edge(
+            k,
+            &scratch.last_out,
+            has_window.then_some(&scratch.window_out),
+        );
     }
     finish(inv, asm, meshes, window_s, at_ms, ctx)
 }
@@ -168,30 +215,57 @@ struct Part<'a> {
     prev: Option<Option<&'a EdgeSample>>,
 }
 
-/// An edge's parts → its deduped last values and window increase.
-fn combine(parts: &[Part<'_>]) -> (EdgeSample, Option<EdgeSample>) {
-    let mut last: [Option<Cow<'_, EdgeSample>>; 2] = [None, None];
-    let mut window: [Option<EdgeSample>; 2] = [None, None];
-    for p in parts {
-        let i = p.reporter as usize;
-        match &mut last[i] {
-            Some(acc) => acc.to_mut().merge(p.last),
-            slot @ None => *slot = Some(Cow::Borrowed(p.last)),
-        }
-        if let Some(prev) = p.prev {
-            let inc = p.last.increase_counters(prev);
-            match &mut window[i] {
-                Some(acc) => acc.merge(&inc),
-                slot @ None => *slot = Some(inc),
+/// Samples reused from edge to edge, so combining allocates nothing once
+/// they have grown.
+#[derive(Default)]
+struct Scratch {
+    /// Last values by reporter, when an edge has several parts for it.
+    last: [EdgeSample; 2],
+    /// Window increases by reporter.
+    window: [EdgeSample; 2],
+    increase: EdgeSample,
+    last_out: EdgeSample,
+    window_out: EdgeSample,
+}
+
+impl Scratch {
+    /// An edge's parts → its deduped last values and window increase
+    /// (`last_out`, `window_out`); whether there is a window.
+    fn combine(&mut self, parts: &[Part<'_>]) -> bool {
+        // Per reporter: no part yet, one (borrowed), or several (merged in `last`).
+        let mut last: [Option<Option<&EdgeSample>>; 2] = [None, None];
+        let mut has_window = [false; 2];
+        for p in parts {
+            let i = p.reporter as usize;
+            match last[i] {
+                None => last[i] = Some(Some(p.last)),
+                Some(Some(one)) => {
+                    self.last[i].copy_from(one);
+                    self.last[i].merge(p.last);
+                    last[i] = Some(None);
+                }
+                Some(None) => self.last[i].merge(p.last),
+            }
+            if let Some(prev) = p.prev {
+                if has_window[i] {
+                    p.last.increase_into(prev, &mut self.increase);
+                    self.window[i].merge(&self.increase);
+                } else {
+                    p.last.increase_into(prev, &mut self.window[i]);
+                    has_window[i] = true;
+                }
             }
         }
+        let pick = |i: usize| match last[i] {
+            None => None,
+            Some(Some(one)) => Some(one),
+            Some(None) => Some(&self.last[i]),
+        };
+        dedupe_into(pick(0), pick(1), &mut self.last_out);
+        let win = |i: usize| has_window[i].then_some(&self.window[i]);
+        dedupe_into(win(0), win(1), &mut self.window_out);
+        has_window[0] || has_window[1]
     }
-    let has_window = window.iter().any(Option::is_some);
-    let [ls, ld] = last;
-    let [ws, wd] = window;
-    let last = dedupe_cow(ls, ld);
-    let window = has_window.then(|| dedupe_cow(ws.map(Cow::Owned), wd.map(Cow::Owned)));
-    (last, window)
 }
 
 /// The first and last rounds, the window in seconds and its end.
@@ -253,7 +327,7 @@ pub fn build_from_inputs(inv: &Inventory, inputs: EdgeInputs, ctx: BuildContext)
         }
         let last = dedupe_reporters(&acc.last);
         let window = acc.has_window.then(|| dedupe_reporters(&acc.window));
-        asm.add_edge((s, t, key.protocol), last, window);
+        asm.add_edge((s, t, key.protocol), &last, window.as_ref());
     }
     finish(inv, asm, inputs.meshes, inputs.window_s, inputs.at_ms, ctx)
 }

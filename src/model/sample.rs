@@ -250,68 +250,100 @@ impl EdgeSample {
     /// [`EdgeSample::increase`] of the counters only: the descriptive
     /// fields (service, identities) stay `None`.
     pub fn increase_counters(&self, first: Option<&EdgeSample>) -> EdgeSample {
+        let mut out = EdgeSample::default();
+        self.increase_into(first, &mut out);
+        out
+    }
+
+    /// [`EdgeSample::increase_counters`] written into `out`, reusing its
+    /// allocations (the graph build keeps one scratch sample per reporter).
+    pub fn increase_into(&self, first: Option<&EdgeSample>, out: &mut EdgeSample) {
+        out.service = None;
+        out.source_identity = None;
+        out.target_identity = None;
         let Some(first) = first else {
-            return EdgeSample {
-                requests: self.requests.clone(),
-                latency: self.latency.clone(),
-                latency_sum: self.latency_sum,
-                latency_count: self.latency_count,
-                tcp: self.tcp.clone(),
-                ..EdgeSample::default()
-            };
+            out.requests.clone_from(&self.requests);
+            out.latency.clone_from(&self.latency);
+            out.latency_sum = self.latency_sum;
+            out.latency_count = self.latency_count;
+            out.tcp.clone_from(&self.tcp);
+            return;
         };
-        let lookup_req = |k: &ReqKey| {
-            first
+        // Series usually come in the same order in both rounds: try the
+        // same position first.
+        let lookup_req = |i: usize, k: &ReqKey| match first.requests.get(i) {
+            Some((fk, v)) if fk == k => *v,
+            _ => first
                 .requests
                 .iter()
                 .find(|(fk, _)| fk == k)
-                .map_or(0.0, |(_, v)| *v)
+                .map_or(0.0, |(_, v)| *v),
         };
-        let lookup_le = |le: f64| {
-            first
+        let lookup_le = |i: usize, le: f64| match first.latency.get(i) {
+            Some((fl, v)) if *fl == le => *v,
+            _ => first
                 .latency
                 .iter()
                 .find(|(fl, _)| *fl == le)
-                .map_or(0.0, |(_, v)| *v)
+                .map_or(0.0, |(_, v)| *v),
         };
-        let mut out = EdgeSample::default();
-        out.requests = self
-            .requests
-            .iter()
-            .map(|(k, v)| (k.clone(), counter_increase(lookup_req(k), *v)))
-            .collect();
+        out.requests.clear();
+        out.requests.extend(
+            self.requests
+                .iter()
+                .enumerate()
+                .map(|(i, (k, v))| (k.clone(), counter_increase(lookup_req(i, k), *v))),
+        );
         // A histogram resets as a whole: if its count went down, every bucket
         // restarted.
         let hist_reset = self.latency_count < first.latency_count;
-        out.latency = self
-            .latency
-            .iter()
-            .map(|(le, v)| {
+        out.latency.clear();
+        out.latency
+            .extend(self.latency.iter().enumerate().map(|(i, (le, v))| {
                 let inc = if hist_reset {
                     *v
                 } else {
-                    counter_increase(lookup_le(*le), *v)
+                    counter_increase(lookup_le(i, *le), *v)
                 };
                 (*le, inc)
-            })
-            .collect();
+            }));
         out.latency_count = counter_increase(first.latency_count, self.latency_count);
         out.latency_sum = if hist_reset {
             self.latency_sum
         } else {
             counter_increase(first.latency_sum, self.latency_sum)
         };
-        if let Some(b) = &self.tcp {
-            let a = first.tcp.as_deref().unwrap_or(&[NO_TCP; 3]);
-            out.tcp = Some(Box::new(std::array::from_fn(|i| Tcp {
-                sent: counter_increase(a[i].sent, b[i].sent),
-                received: counter_increase(a[i].received, b[i].received),
-                opened: counter_increase(a[i].opened, b[i].opened),
-                closed: counter_increase(a[i].closed, b[i].closed),
-                open: b[i].open,
-            })));
+        match &self.tcp {
+            Some(b) => {
+                let a = first.tcp.as_deref().unwrap_or(&[NO_TCP; 3]);
+                let t = out.tcp.get_or_insert_with(|| Box::new([NO_TCP; 3]));
+                for i in 0..3 {
+                    t[i] = Tcp {
+                        sent: counter_increase(a[i].sent, b[i].sent),
+                        received: counter_increase(a[i].received, b[i].received),
+                        opened: counter_increase(a[i].opened, b[i].opened),
+                        closed: counter_increase(a[i].closed, b[i].closed),
+                        open: b[i].open,
+                    };
+                }
+            }
+            None => out.tcp = None,
         }
-        out
+    }
+
+    /// Make `self` a copy of `other`, reusing its allocations.
+    pub fn copy_from(&mut self, other: &EdgeSample) {
+        self.service.clone_from(&other.service);
+        self.source_identity.clone_from(&other.source_identity);
+        self.target_identity.clone_from(&other.target_identity);
+        self.requests.clone_from(&other.requests);
+        self.latency.clone_from(&other.latency);
+        self.latency_sum = other.latency_sum;
+        self.latency_count = other.latency_count;
+        match (&mut self.tcp, &other.tcp) {
+            (Some(mine), Some(theirs)) => **mine = **theirs,
+            (mine, theirs) => mine.clone_from(theirs),
+        }
     }
 }
 

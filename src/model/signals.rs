@@ -26,34 +26,51 @@ pub fn dedupe_cow(
         (None, Some(d)) => d.into_owned(),
         (Some(s), Some(d)) => {
             let mut out = d.into_owned();
-            let dest_tuples = out.requests.len();
-            for (k, v) in &s.requests {
-                let seen = out.requests[..dest_tuples]
-                    .iter()
-                    .any(|(dk, _)| dk.code == k.code && dk.grpc == k.grpc && dk.flags == k.flags);
-                if !seen {
-                    out.add_requests(k, *v);
-                }
-            }
-            if out.latency.is_empty() && out.latency_count == 0.0 {
-                out.latency.clone_from(&s.latency);
-                out.latency_sum = s.latency_sum;
-                out.latency_count = s.latency_count;
-            }
-            if !out.has_tcp() {
-                out.tcp.clone_from(&s.tcp);
-            }
-            if out.service.is_none() {
-                out.service.clone_from(&s.service);
-            }
-            if out.source_identity.is_none() {
-                out.source_identity.clone_from(&s.source_identity);
-            }
-            if out.target_identity.is_none() {
-                out.target_identity.clone_from(&s.target_identity);
-            }
+            add_source_only(&mut out, &s);
             out
         }
+    }
+}
+
+/// [`dedupe`] written into `out`, reusing its allocations.
+pub fn dedupe_into(source: Option<&EdgeSample>, dest: Option<&EdgeSample>, out: &mut EdgeSample) {
+    match (source, dest) {
+        (None, None) => out.copy_from(&EdgeSample::default()),
+        (Some(one), None) | (None, Some(one)) => out.copy_from(one),
+        (Some(s), Some(d)) => {
+            out.copy_from(d);
+            add_source_only(out, s);
+        }
+    }
+}
+
+/// `out` holds the destination's sample: add what only the source saw.
+fn add_source_only(out: &mut EdgeSample, s: &EdgeSample) {
+    let dest_tuples = out.requests.len();
+    for (k, v) in &s.requests {
+        let seen = out.requests[..dest_tuples]
+            .iter()
+            .any(|(dk, _)| dk.code == k.code && dk.grpc == k.grpc && dk.flags == k.flags);
+        if !seen {
+            out.add_requests(k, *v);
+        }
+    }
+    if out.latency.is_empty() && out.latency_count == 0.0 {
+        out.latency.clone_from(&s.latency);
+        out.latency_sum = s.latency_sum;
+        out.latency_count = s.latency_count;
+    }
+    if !out.has_tcp() {
+        out.tcp.clone_from(&s.tcp);
+    }
+    if out.service.is_none() {
+        out.service.clone_from(&s.service);
+    }
+    if out.source_identity.is_none() {
+        out.source_identity.clone_from(&s.source_identity);
+    }
+    if out.target_identity.is_none() {
+        out.target_identity.clone_from(&s.target_identity);
     }
 }
 
