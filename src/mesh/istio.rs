@@ -43,9 +43,32 @@ pub fn wants(name: &[u8]) -> bool {
     name.starts_with(b"istio_") && FAMILIES.iter().any(|f| f.as_bytes() == name)
 }
 
-fn workload_node(s: &Sample<'_>, side: &str) -> NodeRef {
-    let name = s.label(&format!("{side}_workload"));
-    let ns = s.label(&format!("{side}_workload_namespace"));
+/// The label names of one side of an Istio series (static: no formatting
+/// per series).
+struct Side {
+    workload: &'static str,
+    namespace: &'static str,
+    app: [&'static str; 2],
+    version: [&'static str; 2],
+}
+
+const SOURCE: Side = Side {
+    workload: "source_workload",
+    namespace: "source_workload_namespace",
+    app: ["source_app", "source_canonical_service"],
+    version: ["source_version", "source_canonical_revision"],
+};
+
+const DESTINATION: Side = Side {
+    workload: "destination_workload",
+    namespace: "destination_workload_namespace",
+    app: ["destination_app", "destination_canonical_service"],
+    version: ["destination_version", "destination_canonical_revision"],
+};
+
+fn workload_node(s: &Sample<'_>, side: &Side) -> NodeRef {
+    let name = s.label(side.workload);
+    let ns = s.label(side.namespace);
     match (non_empty(ns), non_empty(name)) {
         (Some(ns), Some(name)) => NodeRef::workload(ns, name),
         _ => NodeRef::Unknown,
@@ -95,15 +118,15 @@ fn tls_of(s: &Sample<'_>) -> Tls {
     }
 }
 
-fn hint(s: &Sample<'_>, side: &str, meshed: bool) -> NodeHint {
-    let pick = |a: &str, b: &str| {
-        non_empty(s.label(&format!("{side}_{a}")))
-            .or_else(|| non_empty(s.label(&format!("{side}_{b}"))))
+fn hint(s: &Sample<'_>, side: &Side, meshed: bool) -> NodeHint {
+    let pick = |[a, b]: [&str; 2]| {
+        non_empty(s.label(a))
+            .or_else(|| non_empty(s.label(b)))
             .map(str::to_string)
     };
     NodeHint {
-        app: pick("app", "canonical_service"),
-        version: pick("version", "canonical_revision"),
+        app: pick(side.app),
+        version: pick(side.version),
         meshed,
     }
 }
@@ -126,8 +149,8 @@ impl Dialect for Istio {
         if !s.value.is_finite() {
             return;
         }
-        let source = workload_node(s, "source");
-        let mut dest = workload_node(s, "destination");
+        let source = workload_node(s, &SOURCE);
+        let mut dest = workload_node(s, &DESTINATION);
         if dest == NodeRef::Unknown {
             dest = fallback_target(s, target);
         }
@@ -142,11 +165,11 @@ impl Dialect for Istio {
             }
         };
         let source_meshed = source != NodeRef::Unknown;
-        acc.hint(&source, hint(s, "source", source_meshed));
+        acc.hint(&source, hint(s, &SOURCE, source_meshed));
         let dest_meshed = reporter == Reporter::Destination
             || matches!(dest, NodeRef::Workload { .. })
                 && non_empty(s.label("destination_workload")).is_some();
-        acc.hint(&dest, hint(s, "destination", dest_meshed));
+        acc.hint(&dest, hint(s, &DESTINATION, dest_meshed));
         let tls = tls_of(s);
         let edge = acc.edge(
             EdgeKey {

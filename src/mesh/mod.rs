@@ -177,11 +177,14 @@ impl<'a> ScrapeProcessor<'a> {
             .into_iter()
             .find(|(d, acc)| only.is_none_or(|m| d.mesh() == m) && !acc.is_empty());
         match chosen {
-            Some((d, acc)) => ScrapeResult {
-                mesh: Some(d.mesh()),
-                acc,
-                stats,
-            },
+            Some((d, mut acc)) => {
+                acc.shrink_to_fit();
+                ScrapeResult {
+                    mesh: Some(d.mesh()),
+                    acc,
+                    stats,
+                }
+            }
             None => ScrapeResult {
                 mesh: None,
                 acc: ScrapeAcc::default(),

@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
+use crate::model::assemble::Assembly;
 use crate::model::ids::NodeRef;
 use crate::model::inventory::Inventory;
 use crate::model::sample::{EdgeKey, EdgeSample, NodeHint, Reporter, ScrapeData};
-use crate::model::signals::{dedupe_reporters, mtls, responses, signals};
+use crate::model::signals::{dedupe_into, dedupe_reporters};
 use crate::model::snapshot::{
-    Declared, Edge, Evidence, Identities, MeshInfo, MeshKind, Node, NodeKind, SNAPSHOT_SCHEMA,
-    Snapshot, SourceStatus,
+    Declared, MeshInfo, MeshKind, Protocol, SNAPSHOT_SCHEMA, Snapshot, SourceStatus,
 };
 
 /// One scrape round: every proxy scraped in it, by `namespace/pod`.
@@ -93,11 +93,7 @@ pub struct EdgeInputs {
 impl EdgeInputs {
     /// Fold one source's scrape data in (hints and mesh).
     pub fn note(&mut self, mesh: Option<MeshKind>, data: &ScrapeData) {
-        if let Some(m) = mesh
-            && !self.meshes.contains(&m)
-        {
-            self.meshes.push(m);
-        }
+        note_mesh(&mut self.meshes, mesh);
         for (node, h) in &data.nodes {
             self.hints.entry(node.clone()).or_default().merge(h);
         }
@@ -119,23 +115,181 @@ pub fn rfc3339(ms: i64) -> String {
 }
 
 /// Build the snapshot (without declared topology or gaps: `analyze` adds them).
+///
+/// Works on the rounds by reference: each edge's samples are collected as
+/// references, combined once per edge, and only the deduped results are
+/// owned.
 pub fn build_snapshot(inv: &Inventory, rounds: &[Round], ctx: BuildContext) -> Snapshot {
-    build_from_inputs(inv, inputs_from_rounds(rounds), ctx)
+    let (first, last, window_s, at_ms) = window_of(rounds);
+    let mut asm = Assembly::new(ctx.namespaces.clone(), window_s);
+    let mut meshes = Vec::new();
+    // Edge keys borrowed from the rounds → slot; `u32::MAX` = out of scope.
+    let series: usize = last.map_or(0, |l| l.scrapes.values().map(|p| p.data.edges.len()).sum());
+    let mut index: FxHashMap<&EdgeKey, u32> =
+        FxHashMap::with_capacity_and_hasher(series / 2, Default::default());
+    let mut slots: Vec<((u32, u32, Protocol), Vec<Part<'_>>)> = Vec::new();
+    // The previous round's samples of the current pod (reused per pod).
+    let mut prev_index: FxHashMap<(&EdgeKey, Reporter), &EdgeSample> = FxHashMap::default();
+    for (scrape, prev) in pods(first, last) {
+        note_mesh(&mut meshes, scrape.mesh);
+        for (node, h) in &scrape.data.nodes {
+            asm.nodes.hint(node, h);
+        }
+        prev_index.clear();
+        // A pod's series usually come in the same order in both rounds, and
+        // then both maps iterate alike: walk them side by side and index
+        // the previous round only from the first mismatch.
+        let mut side_by_side = prev.map(|p| p.data.edges.iter());
+        for ((key, reporter), sample) in &scrape.data.edges {
+            let slot = match index.get(key) {
+                Some(&slot) => slot,
+                None => {
+                    let s = asm.nodes.intern(&key.source);
+                    let t = asm.nodes.intern(&key.target);
+                    let slot = if asm.keeps(s, t) {
+                        slots.push(((s, t, key.protocol), Vec::with_capacity(2)));
+                        (slots.len() - 1) as u32
+                    } else {
+                        u32::MAX
+                    };
+                    index.insert(key, slot);
+                    slot
+                }
+            };
+            let Some((_, parts)) = slots.get_mut(slot as usize) else {
+                continue;
+            };
+            // Only a pod present in both rounds has a window.
+            let prev = match prev {
+                None => None,
+                Some(p) => {
+                    let hit = match &mut side_by_side {
+                        Some(it) => match it.next() {
+                            Some(((k, r), s)) if r == reporter && k == key => Some(s),
+                            _ => {
+                                side_by_side = None;
+                                None
+                            }
+                        },
+                        None => None,
+                    };
+                    match hit {
+                        Some(s) => Some(Some(s)),
+                        None => {
+                            if prev_index.is_empty() {
+                                prev_index
+                                    .extend(p.data.edges.iter().map(|((k, r), s)| ((k, *r), s)));
+                            }
+                            Some(prev_index.get(&(key, *reporter)).copied())
+                        }
+                    }
+                }
+            };
+            parts.push(Part {
+                reporter: *reporter,
+                last: sample,
+                prev,
+            });
+        }
+    }
+    drop(index);
+    drop(prev_index);
+    let mut scratch = Scratch::default();
+    for (k, parts) in slots {
+        let has_window = scratch.combine(&parts);
+        asm.add_edge(
+            k,
+            &scratch.last_out,
+            has_window.then_some(&scratch.window_out),
+        );
+    }
+    finish(inv, asm, meshes, window_s, at_ms, ctx)
 }
 
-/// Rounds → per-edge window increases and last values.
-pub fn inputs_from_rounds(rounds: &[Round]) -> EdgeInputs {
+/// One pod's sample of an edge: the last value and, when the pod was
+/// scraped in both rounds, its sample one round earlier (`Some(None)` when
+/// the series is new).
+struct Part<'a> {
+    reporter: Reporter,
+    last: &'a EdgeSample,
+    prev: Option<Option<&'a EdgeSample>>,
+}
+
+/// Samples reused from edge to edge, so combining allocates nothing once
+/// they have grown.
+#[derive(Default)]
+struct Scratch {
+    /// Last values by reporter, when an edge has several parts for it.
+    last: [EdgeSample; 2],
+    /// Window increases by reporter.
+    window: [EdgeSample; 2],
+    increase: EdgeSample,
+    last_out: EdgeSample,
+    window_out: EdgeSample,
+}
+
+impl Scratch {
+    /// An edge's parts → its deduped last values and window increase
+    /// (`last_out`, `window_out`); whether there is a window.
+    fn combine(&mut self, parts: &[Part<'_>]) -> bool {
+        // Per reporter: no part yet, one (borrowed), or several (merged in `last`).
+        let mut last: [Option<Option<&EdgeSample>>; 2] = [None, None];
+        let mut has_window = [false; 2];
+        for p in parts {
+            let i = p.reporter as usize;
+            match last[i] {
+                None => last[i] = Some(Some(p.last)),
+                Some(Some(one)) => {
+                    self.last[i].copy_from(one);
+                    self.last[i].merge(p.last);
+                    last[i] = Some(None);
+                }
+                Some(None) => self.last[i].merge(p.last),
+            }
+            if let Some(prev) = p.prev {
+                if has_window[i] {
+                    p.last.increase_into(prev, &mut self.increase);
+                    self.window[i].merge(&self.increase);
+                } else {
+                    p.last.increase_into(prev, &mut self.window[i]);
+                    has_window[i] = true;
+                }
+            }
+        }
+        let pick = |i: usize| match last[i] {
+            None => None,
+            Some(Some(one)) => Some(one),
+            Some(None) => Some(&self.last[i]),
+        };
+        dedupe_into(pick(0), pick(1), &mut self.last_out);
+        let win = |i: usize| has_window[i].then_some(&self.window[i]);
+        dedupe_into(win(0), win(1), &mut self.window_out);
+        has_window[0] || has_window[1]
+    }
+}
+
+/// The first and last rounds, the window in seconds and its end.
+fn window_of(rounds: &[Round]) -> (Option<&Round>, Option<&Round>, f64, i64) {
     let last = rounds.iter().max_by_key(|r| r.at_ms);
     let first = rounds.iter().min_by_key(|r| r.at_ms);
     let (window_ms, first) = match (first, last) {
         (Some(f), Some(l)) if l.at_ms > f.at_ms => (l.at_ms - f.at_ms, Some(f)),
         _ => (0, None),
     };
-    let mut inputs = EdgeInputs {
-        window_s: window_ms as f64 / 1000.0,
-        at_ms: last.map_or(0, |r| r.at_ms),
-        ..EdgeInputs::default()
-    };
+    (
+        first,
+        last,
+        window_ms as f64 / 1000.0,
+        last.map_or(0, |r| r.at_ms),
+    )
+}
+
+/// Every pod by name: its last scrape with the first-round one when it was
+/// scraped in both, or its first-round scrape when it is missing from the last.
+fn pods<'a>(
+    first: Option<&'a Round>,
+    last: Option<&'a Round>,
+) -> impl Iterator<Item = (&'a PodScrape, Option<&'a PodScrape>)> {
     let mut pods: BTreeMap<&str, (&PodScrape, Option<&PodScrape>)> = BTreeMap::new();
     if let Some(l) = last {
         for (pod, scrape) in &l.scrapes {
@@ -148,123 +302,45 @@ pub fn inputs_from_rounds(rounds: &[Round]) -> EdgeInputs {
             pods.entry(pod).or_insert((scrape, None));
         }
     }
-    let last_pods = last.map(|l| &l.scrapes);
-    for (pod, (scrape, prev)) in pods {
-        inputs.note(scrape.mesh, &scrape.data);
-        // Only a pod present in both rounds has a window.
-        let in_last = last_pods.is_some_and(|l| l.contains_key(pod));
-        // Look the previous round up by reference: no key clones.
-        let prev_index: Option<FxHashMap<(&EdgeKey, Reporter), &EdgeSample>> =
-            prev.filter(|_| in_last).map(|p| {
-                p.data
-                    .edges
-                    .iter()
-                    .map(|((k, r), s)| ((k, *r), s))
-                    .collect()
-            });
-        for ((key, reporter), sample) in &scrape.data.edges {
-            let acc = match inputs.edges.get_mut(key) {
-                Some(acc) => acc,
-                None => inputs.edges.entry(key.clone()).or_default(),
-            };
-            acc.add_last(*reporter, sample);
-            if let Some(index) = &prev_index {
-                let inc = sample.increase(index.get(&(key, *reporter)).copied());
-                acc.add_window_owned(*reporter, inc);
-            }
-        }
+    pods.into_values()
+}
+
+fn note_mesh(meshes: &mut Vec<MeshKind>, mesh: Option<MeshKind>) {
+    if let Some(m) = mesh
+        && !meshes.contains(&m)
+    {
+        meshes.push(m);
     }
-    inputs
 }
 
 /// Per-edge inputs → the snapshot's nodes and edges.
 pub fn build_from_inputs(inv: &Inventory, inputs: EdgeInputs, ctx: BuildContext) -> Snapshot {
-    let window_s = inputs.window_s;
-    let collected_at = rfc3339(inputs.at_ms);
-    let edges = inputs.edges;
-    let hints = inputs.hints;
-    let meshes = inputs.meshes;
-
-    let in_scope = |n: &NodeRef| match (&ctx.namespaces, n.namespace()) {
-        (None, _) => true,
-        (Some(nss), Some(ns)) => nss.iter().any(|x| x == ns),
-        (Some(_), None) => false,
-    };
-
-    let mut out_edges: Vec<Edge> = Vec::new();
-    let mut inbound: FxHashMap<NodeRef, (EdgeSample, EdgeSample, bool)> = FxHashMap::default();
-    let mut node_refs: BTreeMap<String, NodeRef> = BTreeMap::new();
-    for (key, acc) in &edges {
-        if !(in_scope(&key.source) || in_scope(&key.target)) {
+    let mut asm = Assembly::new(ctx.namespaces.clone(), inputs.window_s);
+    for (node, h) in &inputs.hints {
+        asm.nodes.hint(node, h);
+    }
+    for (key, acc) in &inputs.edges {
+        let s = asm.nodes.intern(&key.source);
+        let t = asm.nodes.intern(&key.target);
+        if !asm.keeps(s, t) {
             continue;
         }
-        let last_s = dedupe_reporters(&acc.last);
-        let win_s = acc.has_window.then(|| dedupe_reporters(&acc.window));
-        let sig = signals(win_s.as_ref().map(|w| (w, window_s)), &last_s);
-        let inb = inbound.entry(key.target.clone()).or_default();
-        inb.1.merge(&last_s);
-        if let Some(w) = &win_s {
-            inb.0.merge(w);
-            inb.2 = true;
-        }
-        node_refs.insert(key.source.id(), key.source.clone());
-        node_refs.insert(key.target.id(), key.target.clone());
-        let identities = (last_s.source_identity.is_some() || last_s.target_identity.is_some())
-            .then(|| Identities {
-                source: last_s.source_identity.clone(),
-                target: last_s.target_identity.clone(),
-            });
-        out_edges.push(Edge {
-            source: key.source.id(),
-            target: key.target.id(),
-            service: last_s.service.clone(),
-            protocol: key.protocol,
-            signals: sig,
-            mtls: mtls(win_s.as_ref(), &last_s),
-            evidence: vec![Evidence::Metrics],
-            declared: None,
-            responses: responses(win_s.as_ref(), &last_s),
-            identities,
-        });
+        let last = dedupe_reporters(&acc.last);
+        let window = acc.has_window.then(|| dedupe_reporters(&acc.window));
+        asm.add_edge((s, t, key.protocol), &last, window.as_ref());
     }
-    out_edges.sort_by(|a, b| {
-        (&a.source, &a.target, a.protocol).cmp(&(&b.source, &b.target, b.protocol))
-    });
+    finish(inv, asm, inputs.meshes, inputs.window_s, inputs.at_ms, ctx)
+}
 
-    for w in inv.workloads.values() {
-        let r = NodeRef::workload(&w.namespace, &w.name);
-        if in_scope(&r) {
-            node_refs.insert(r.id(), r);
-        }
-    }
-    let nodes: Vec<Node> = node_refs
-        .into_values()
-        .map(|r| {
-            let id = r.id();
-            let hint = hints.get(&r);
-            let wl = inv.workload(&id);
-            let kind = r.kind();
-            let sig = inbound
-                .get(&r)
-                .map(|(w, l, has_w)| signals(has_w.then_some((w, window_s)), l));
-            Node {
-                kind,
-                namespace: r.namespace().map(str::to_string),
-                name: r.name().to_string(),
-                app: wl
-                    .and_then(|w| w.app.clone())
-                    .or_else(|| hint.and_then(|h| h.app.clone())),
-                version: wl
-                    .and_then(|w| w.version.clone())
-                    .or_else(|| hint.and_then(|h| h.version.clone())),
-                meshed: kind == NodeKind::Workload
-                    && (wl.is_some_and(|w| w.meshed) || hint.is_some_and(|h| h.meshed)),
-                signals: sig,
-                id,
-            }
-        })
-        .collect();
-
+fn finish(
+    inv: &Inventory,
+    asm: Assembly,
+    meshes: Vec<MeshKind>,
+    window_s: f64,
+    at_ms: i64,
+    ctx: BuildContext,
+) -> Snapshot {
+    let (nodes, edges) = asm.finish(inv);
     let mesh_kind = match inv.mesh_kind() {
         MeshKind::None => match meshes.as_slice() {
             [] => MeshKind::None,
@@ -275,7 +351,7 @@ pub fn build_from_inputs(inv: &Inventory, inputs: EdgeInputs, ctx: BuildContext)
     };
     Snapshot {
         schema: SNAPSHOT_SCHEMA.to_string(),
-        collected_at,
+        collected_at: rfc3339(at_ms),
         window_seconds: window_s,
         cluster: ctx.cluster,
         mesh: MeshInfo {
@@ -284,7 +360,7 @@ pub fn build_from_inputs(inv: &Inventory, inputs: EdgeInputs, ctx: BuildContext)
         },
         sources: ctx.sources,
         nodes,
-        edges: out_edges,
+        edges,
         declared: Declared::default(),
         gaps: Vec::new(),
         rule_diffs: Vec::new(),

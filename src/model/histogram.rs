@@ -36,14 +36,16 @@ fn prepare(buckets: &[(f64, f64)]) -> Option<Vec<(f64, f64)>> {
         Some((le, _)) if *le == f64::INFINITY => {}
         _ => return None,
     }
-    // Coalesce buckets with the same upper bound.
-    let mut merged: Vec<(f64, f64)> = Vec::with_capacity(b.len());
-    for (le, count) in b {
-        match merged.last_mut() {
-            Some(last) if last.0 == le => last.1 += count,
-            _ => merged.push((le, count)),
+    // Coalesce buckets with the same upper bound (in place: one allocation).
+    b.dedup_by(|next, kept| {
+        if next.0 == kept.0 {
+            kept.1 += next.1;
+            true
+        } else {
+            false
         }
-    }
+    });
+    let mut merged = b;
     ensure_monotonic(&mut merged);
     if merged.len() < 2 {
         return None;

@@ -2,39 +2,42 @@
 //! workloads, `svc:namespace/name` for Services, `ext:host` for traffic
 //! leaving the mesh and `unknown` for callers the mesh cannot identify.
 
+use std::sync::Arc;
+
 use crate::model::snapshot::NodeKind;
 
 /// The id of the node for callers without identity.
 pub const UNKNOWN: &str = "unknown";
 
 /// A node reference before it is rendered to its id string.
+///
+/// The names are shared (`Arc<str>`): keys holding a `NodeRef` are cloned
+/// per sample, and a clone must not allocate.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum NodeRef {
-    Workload { namespace: String, name: String },
-    Service { namespace: String, name: String },
-    External { host: String },
+    Workload { namespace: Arc<str>, name: Arc<str> },
+    Service { namespace: Arc<str>, name: Arc<str> },
+    External { host: Arc<str> },
     Unknown,
 }
 
 impl NodeRef {
     pub fn workload(namespace: &str, name: &str) -> Self {
         NodeRef::Workload {
-            namespace: namespace.to_string(),
-            name: name.to_string(),
+            namespace: namespace.into(),
+            name: name.into(),
         }
     }
 
     pub fn service(namespace: &str, name: &str) -> Self {
         NodeRef::Service {
-            namespace: namespace.to_string(),
-            name: name.to_string(),
+            namespace: namespace.into(),
+            name: name.into(),
         }
     }
 
     pub fn external(host: &str) -> Self {
-        NodeRef::External {
-            host: host.to_string(),
-        }
+        NodeRef::External { host: host.into() }
     }
 
     /// The id string used in the snapshot.

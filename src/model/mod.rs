@@ -1,5 +1,6 @@
 //! Pure, synchronous model: workloads, edges, signals, the graph, the snapshot.
 
+pub mod assemble;
 pub mod build;
 pub mod graph;
 pub mod histogram;

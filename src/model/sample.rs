@@ -113,9 +113,19 @@ pub struct EdgeSample {
     pub latency: Vec<(f64, f64)>,
     pub latency_sum: f64,
     pub latency_count: f64,
-    /// TCP counters by TLS state (`Tls::index`).
-    pub tcp: [Tcp; 3],
+    /// TCP counters by TLS state (`Tls::index`); `None` (no allocation)
+    /// until a TCP counter is seen, as most edges are HTTP only.
+    pub tcp: Option<Box<[Tcp; 3]>>,
 }
+
+/// The counters of an edge without TCP traffic.
+const NO_TCP: Tcp = Tcp {
+    sent: 0.0,
+    received: 0.0,
+    opened: 0.0,
+    closed: 0.0,
+    open: None,
+};
 
 fn add_to<K: PartialEq + Clone>(v: &mut Vec<(K, f64)>, key: &K, value: f64) {
     match v.iter_mut().find(|(k, _)| k == key) {
@@ -142,11 +152,29 @@ impl EdgeSample {
     }
 
     pub fn tcp_mut(&mut self, tls: Tls) -> &mut Tcp {
-        &mut self.tcp[tls.index()]
+        &mut self.tcp.get_or_insert_with(|| Box::new([NO_TCP; 3]))[tls.index()]
     }
 
     pub fn tcp(&self, tls: Tls) -> &Tcp {
-        &self.tcp[tls.index()]
+        match &self.tcp {
+            Some(t) => &t[tls.index()],
+            None => &NO_TCP,
+        }
+    }
+
+    /// The TCP counters of every TLS state (empty without TCP counters).
+    pub fn tcp_all(&self) -> &[Tcp] {
+        match &self.tcp {
+            Some(t) => &t[..],
+            None => &[],
+        }
+    }
+
+    /// Release spare capacity once a scrape is mapped: a sample lives for
+    /// a whole round, and `latency` grows to 32 slots for 20 buckets.
+    pub fn shrink_to_fit(&mut self) {
+        self.requests.shrink_to_fit();
+        self.latency.shrink_to_fit();
     }
 
     pub fn has_requests(&self) -> bool {
@@ -154,7 +182,7 @@ impl EdgeSample {
     }
 
     pub fn has_tcp(&self) -> bool {
-        self.tcp.iter().any(|t| !t.is_empty())
+        self.tcp_all().iter().any(|t| !t.is_empty())
     }
 
     pub fn total_requests(&self) -> f64 {
@@ -192,7 +220,11 @@ impl EdgeSample {
         }
         self.latency_sum += other.latency_sum;
         self.latency_count += other.latency_count;
-        for (mine, theirs) in self.tcp.iter_mut().zip(other.tcp.iter()) {
+        let Some(other_tcp) = &other.tcp else {
+            return;
+        };
+        let tcp = self.tcp.get_or_insert_with(|| Box::new([NO_TCP; 3]));
+        for (mine, theirs) in tcp.iter_mut().zip(other_tcp.iter()) {
             mine.sent += theirs.sent;
             mine.received += theirs.received;
             mine.opened += theirs.opened;
@@ -208,66 +240,110 @@ impl EdgeSample {
     /// `None` when the series did not exist then) to `self`, element by
     /// element with the reset rule. Gauges keep their last value.
     pub fn increase(&self, first: Option<&EdgeSample>) -> EdgeSample {
+        let mut out = self.increase_counters(first);
+        out.service.clone_from(&self.service);
+        out.source_identity.clone_from(&self.source_identity);
+        out.target_identity.clone_from(&self.target_identity);
+        out
+    }
+
+    /// [`EdgeSample::increase`] of the counters only: the descriptive
+    /// fields (service, identities) stay `None`.
+    pub fn increase_counters(&self, first: Option<&EdgeSample>) -> EdgeSample {
+        let mut out = EdgeSample::default();
+        self.increase_into(first, &mut out);
+        out
+    }
+
+    /// [`EdgeSample::increase_counters`] written into `out`, reusing its
+    /// allocations (the graph build keeps one scratch sample per reporter).
+    pub fn increase_into(&self, first: Option<&EdgeSample>, out: &mut EdgeSample) {
+        out.service = None;
+        out.source_identity = None;
+        out.target_identity = None;
         let Some(first) = first else {
-            return self.clone();
+            out.requests.clone_from(&self.requests);
+            out.latency.clone_from(&self.latency);
+            out.latency_sum = self.latency_sum;
+            out.latency_count = self.latency_count;
+            out.tcp.clone_from(&self.tcp);
+            return;
         };
-        let lookup_req = |k: &ReqKey| {
-            first
+        // Series usually come in the same order in both rounds: try the
+        // same position first.
+        let lookup_req = |i: usize, k: &ReqKey| match first.requests.get(i) {
+            Some((fk, v)) if fk == k => *v,
+            _ => first
                 .requests
                 .iter()
                 .find(|(fk, _)| fk == k)
-                .map_or(0.0, |(_, v)| *v)
+                .map_or(0.0, |(_, v)| *v),
         };
-        let lookup_le = |le: f64| {
-            first
+        let lookup_le = |i: usize, le: f64| match first.latency.get(i) {
+            Some((fl, v)) if *fl == le => *v,
+            _ => first
                 .latency
                 .iter()
                 .find(|(fl, _)| *fl == le)
-                .map_or(0.0, |(_, v)| *v)
+                .map_or(0.0, |(_, v)| *v),
         };
-        let mut out = EdgeSample {
-            service: self.service.clone(),
-            source_identity: self.source_identity.clone(),
-            target_identity: self.target_identity.clone(),
-            ..EdgeSample::default()
-        };
-        out.requests = self
-            .requests
-            .iter()
-            .map(|(k, v)| (k.clone(), counter_increase(lookup_req(k), *v)))
-            .collect();
+        out.requests.clear();
+        out.requests.extend(
+            self.requests
+                .iter()
+                .enumerate()
+                .map(|(i, (k, v))| (k.clone(), counter_increase(lookup_req(i, k), *v))),
+        );
         // A histogram resets as a whole: if its count went down, every bucket
         // restarted.
         let hist_reset = self.latency_count < first.latency_count;
-        out.latency = self
-            .latency
-            .iter()
-            .map(|(le, v)| {
+        out.latency.clear();
+        out.latency
+            .extend(self.latency.iter().enumerate().map(|(i, (le, v))| {
                 let inc = if hist_reset {
                     *v
                 } else {
-                    counter_increase(lookup_le(*le), *v)
+                    counter_increase(lookup_le(i, *le), *v)
                 };
                 (*le, inc)
-            })
-            .collect();
+            }));
         out.latency_count = counter_increase(first.latency_count, self.latency_count);
         out.latency_sum = if hist_reset {
             self.latency_sum
         } else {
             counter_increase(first.latency_sum, self.latency_sum)
         };
-        for i in 0..3 {
-            let (a, b) = (&first.tcp[i], &self.tcp[i]);
-            out.tcp[i] = Tcp {
-                sent: counter_increase(a.sent, b.sent),
-                received: counter_increase(a.received, b.received),
-                opened: counter_increase(a.opened, b.opened),
-                closed: counter_increase(a.closed, b.closed),
-                open: b.open,
-            };
+        match &self.tcp {
+            Some(b) => {
+                let a = first.tcp.as_deref().unwrap_or(&[NO_TCP; 3]);
+                let t = out.tcp.get_or_insert_with(|| Box::new([NO_TCP; 3]));
+                for i in 0..3 {
+                    t[i] = Tcp {
+                        sent: counter_increase(a[i].sent, b[i].sent),
+                        received: counter_increase(a[i].received, b[i].received),
+                        opened: counter_increase(a[i].opened, b[i].opened),
+                        closed: counter_increase(a[i].closed, b[i].closed),
+                        open: b[i].open,
+                    };
+                }
+            }
+            None => out.tcp = None,
         }
-        out
+    }
+
+    /// Make `self` a copy of `other`, reusing its allocations.
+    pub fn copy_from(&mut self, other: &EdgeSample) {
+        self.service.clone_from(&other.service);
+        self.source_identity.clone_from(&other.source_identity);
+        self.target_identity.clone_from(&other.target_identity);
+        self.requests.clone_from(&other.requests);
+        self.latency.clone_from(&other.latency);
+        self.latency_sum = other.latency_sum;
+        self.latency_count = other.latency_count;
+        match (&mut self.tcp, &other.tcp) {
+            (Some(mine), Some(theirs)) => **mine = **theirs,
+            (mine, theirs) => mine.clone_from(theirs),
+        }
     }
 }
 
@@ -318,6 +394,15 @@ impl ScrapeData {
 
     pub fn is_empty(&self) -> bool {
         self.edges.is_empty()
+    }
+
+    /// Release spare capacity once the scrape is fully mapped.
+    pub fn shrink_to_fit(&mut self) {
+        for s in self.edges.values_mut() {
+            s.shrink_to_fit();
+        }
+        self.edges.shrink_to_fit();
+        self.nodes.shrink_to_fit();
     }
 }
 

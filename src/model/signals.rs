@@ -1,5 +1,7 @@
 //! Edge samples over a window → golden signals and mTLS share.
 
+use std::borrow::Cow;
+
 use crate::model::sample::{EdgeSample, Reporter, Tls};
 use crate::model::snapshot::{Mtls, MtlsStatus, ResponseCount, Signals};
 
@@ -9,40 +11,66 @@ use crate::model::snapshot::{Mtls, MtlsStatus, ResponseCount, Signals};
 /// the response tuples the destination never saw (no sidecar there, or the
 /// request failed before reaching it: `503 UH`, `NR`…).
 pub fn dedupe(source: Option<&EdgeSample>, dest: Option<&EdgeSample>) -> EdgeSample {
+    dedupe_cow(source.map(Cow::Borrowed), dest.map(Cow::Borrowed))
+}
+
+/// [`dedupe`] taking samples that may be owned already (no copy of an
+/// owned destination sample).
+pub fn dedupe_cow(
+    source: Option<Cow<'_, EdgeSample>>,
+    dest: Option<Cow<'_, EdgeSample>>,
+) -> EdgeSample {
     match (source, dest) {
         (None, None) => EdgeSample::default(),
-        (Some(s), None) => s.clone(),
-        (None, Some(d)) => d.clone(),
+        (Some(s), None) => s.into_owned(),
+        (None, Some(d)) => d.into_owned(),
         (Some(s), Some(d)) => {
-            let mut out = d.clone();
-            for (k, v) in &s.requests {
-                let seen = d
-                    .requests
-                    .iter()
-                    .any(|(dk, _)| dk.code == k.code && dk.grpc == k.grpc && dk.flags == k.flags);
-                if !seen {
-                    out.add_requests(k, *v);
-                }
-            }
-            if d.latency.is_empty() && d.latency_count == 0.0 {
-                out.latency.clone_from(&s.latency);
-                out.latency_sum = s.latency_sum;
-                out.latency_count = s.latency_count;
-            }
-            if !d.has_tcp() {
-                out.tcp = s.tcp;
-            }
-            if out.service.is_none() {
-                out.service.clone_from(&s.service);
-            }
-            if out.source_identity.is_none() {
-                out.source_identity.clone_from(&s.source_identity);
-            }
-            if out.target_identity.is_none() {
-                out.target_identity.clone_from(&s.target_identity);
-            }
+            let mut out = d.into_owned();
+            add_source_only(&mut out, &s);
             out
         }
+    }
+}
+
+/// [`dedupe`] written into `out`, reusing its allocations.
+pub fn dedupe_into(source: Option<&EdgeSample>, dest: Option<&EdgeSample>, out: &mut EdgeSample) {
+    match (source, dest) {
+        (None, None) => out.copy_from(&EdgeSample::default()),
+        (Some(one), None) | (None, Some(one)) => out.copy_from(one),
+        (Some(s), Some(d)) => {
+            out.copy_from(d);
+            add_source_only(out, s);
+        }
+    }
+}
+
+/// `out` holds the destination's sample: add what only the source saw.
+fn add_source_only(out: &mut EdgeSample, s: &EdgeSample) {
+    let dest_tuples = out.requests.len();
+    for (k, v) in &s.requests {
+        let seen = out.requests[..dest_tuples]
+            .iter()
+            .any(|(dk, _)| dk.code == k.code && dk.grpc == k.grpc && dk.flags == k.flags);
+        if !seen {
+            out.add_requests(k, *v);
+        }
+    }
+    if out.latency.is_empty() && out.latency_count == 0.0 {
+        out.latency.clone_from(&s.latency);
+        out.latency_sum = s.latency_sum;
+        out.latency_count = s.latency_count;
+    }
+    if !out.has_tcp() {
+        out.tcp.clone_from(&s.tcp);
+    }
+    if out.service.is_none() {
+        out.service.clone_from(&s.service);
+    }
+    if out.source_identity.is_none() {
+        out.source_identity.clone_from(&s.source_identity);
+    }
+    if out.target_identity.is_none() {
+        out.target_identity.clone_from(&s.target_identity);
     }
 }
 
@@ -75,15 +103,16 @@ pub fn signals(window: Option<(&EdgeSample, f64)>, last: &EdgeSample) -> Signals
             out.p99_ms = p99.and_then(finite);
         }
         if has_tcp {
-            out.bytes_sent_per_s = finite(w.tcp.iter().fold(0.0, |a, t| a + t.sent) / secs);
-            out.bytes_received_per_s = finite(w.tcp.iter().fold(0.0, |a, t| a + t.received) / secs);
+            out.bytes_sent_per_s = finite(w.tcp_all().iter().fold(0.0, |a, t| a + t.sent) / secs);
+            out.bytes_received_per_s =
+                finite(w.tcp_all().iter().fold(0.0, |a, t| a + t.received) / secs);
         }
     }
     if has_tcp {
-        let gauges: Vec<f64> = last.tcp.iter().filter_map(|t| t.open).collect();
+        let gauges: Vec<f64> = last.tcp_all().iter().filter_map(|t| t.open).collect();
         out.open_connections = if gauges.is_empty() {
-            let opened: f64 = last.tcp.iter().map(|t| t.opened).sum();
-            let closed: f64 = last.tcp.iter().map(|t| t.closed).sum();
+            let opened: f64 = last.tcp_all().iter().map(|t| t.opened).sum();
+            let closed: f64 = last.tcp_all().iter().map(|t| t.closed).sum();
             (opened > 0.0).then(|| (opened - closed).max(0.0))
         } else {
             Some(gauges.iter().sum())
