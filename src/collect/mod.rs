@@ -9,3 +9,4 @@ pub mod manifests;
 pub mod prom_api;
 pub mod scrape;
 pub mod session;
+pub mod traces;
