@@ -106,6 +106,9 @@ pub fn snapshot_from_bundle_with(
         namespaces: namespace.map(|n| vec![n]),
     };
     let mut snap = build_snapshot(&bundle.inventory, &bundle.rounds, ctx);
+    if let Some(traces) = bundle.traces {
+        crate::collect::traces::merge::merge(&mut snap, &bundle.inventory, traces);
+    }
     crate::analyze::analyze(
         &mut snap,
         &bundle.inventory,

@@ -225,6 +225,7 @@ pub fn build_from_inputs(inv: &Inventory, inputs: EdgeInputs, ctx: BuildContext)
             declared: None,
             responses: responses(win_s.as_ref(), &last_s),
             identities,
+            traces: Vec::new(),
         });
     }
     out_edges.sort_by(|a, b| {

@@ -146,3 +146,36 @@ impl TraceInput {
         SourceStatus::new(&self.name, state, detail)
     }
 }
+
+/// Read every `*.json` of a bundle's `traces/` folder (sorted); `None`
+/// when the folder does not exist. Unreadable files are problems of the
+/// input, never fatal.
+pub fn read_trace_dir(dir: &std::path::Path, name: &str) -> Option<TraceInput> {
+    let entries = std::fs::read_dir(dir).ok()?;
+    let mut files: Vec<std::path::PathBuf> = entries
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "json") && p.is_file())
+        .collect();
+    files.sort();
+    let mut input = TraceInput::new(name);
+    for f in &files {
+        let origin = format!(
+            "traces/{}",
+            f.file_name()
+                .map(|n| n.to_string_lossy())
+                .unwrap_or_default()
+        );
+        match std::fs::read_to_string(f) {
+            Ok(text) => input.add_text(&text, &origin),
+            Err(e) => input
+                .problems
+                .push(format!("{origin}: cannot be read: {e}")),
+        }
+    }
+    if files.is_empty() {
+        input.failed = Some("the bundle's traces/ folder holds no .json file".into());
+    }
+    input.dedup_traces();
+    Some(input)
+}
