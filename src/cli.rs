@@ -107,6 +107,10 @@ pub struct ClusterArgs {
     /// proxies (the cluster, when reachable, still gives the workloads).
     #[arg(long, value_name = "URL", global = true)]
     pub prometheus: Option<String>,
+    /// Read trace spans from this Jaeger, Zipkin or Tempo query API
+    /// (detected) and merge the calls they show into the graph.
+    #[arg(long, value_name = "URL", global = true)]
+    pub traces: Option<String>,
     /// Per-scrape timeout.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration, global = true)]
     pub scrape_timeout: std::time::Duration,

@@ -179,3 +179,30 @@ pub fn read_trace_dir(dir: &std::path::Path, name: &str) -> Option<TraceInput> {
     input.dedup_traces();
     Some(input)
 }
+
+/// A tracing backend to read during a live collection (`--traces URL`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct TraceSource {
+    pub url: String,
+    pub options: client::FetchOptions,
+}
+
+impl TraceSource {
+    /// The backend at `url` with default options.
+    pub fn new(url: impl Into<String>) -> Self {
+        TraceSource {
+            url: url.into(),
+            options: client::FetchOptions::default(),
+        }
+    }
+
+    /// Fetch, link and merge into `snap` (before `analyze`); never fails.
+    pub async fn merge_into(
+        &self,
+        snap: &mut crate::model::snapshot::Snapshot,
+        inv: &crate::model::inventory::Inventory,
+    ) -> merge::MergeReport {
+        let input = client::fetch(&self.url, &self.options).await;
+        merge::merge(snap, inv, input)
+    }
+}
