@@ -290,12 +290,10 @@ pub fn merge(snap: &mut Snapshot, inv: &Inventory, mut input: TraceInput) -> Mer
     if input.failed.is_none()
         && let Some(d) = &mut status.detail
     {
-        {
-            d.push_str(&format!(
-                "; {} metrics edges confirmed, {} seen only in traces",
-                report.confirmed, report.trace_only
-            ));
-        }
+        d.push_str(&format!(
+            "; {} metrics edges confirmed, {} seen only in traces",
+            report.confirmed, report.trace_only
+        ));
     }
     snap.sources.push(status);
     report
