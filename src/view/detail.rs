@@ -9,7 +9,7 @@ use super::graph::{health_glyph, mtls_mark};
 use super::text::{heading, kv, severity_style};
 use crate::app::history::Series;
 use crate::app::state::Subject;
-use crate::model::snapshot::{Edge, Evidence, Signals};
+use crate::model::snapshot::{Edge, Evidence, Signals, TraceExemplar};
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 const SPARK_W: usize = 32;
@@ -160,6 +160,7 @@ fn placeholders<'a>(
     ctx: &Ctx<'a>,
     hit: impl Fn(&str) -> bool,
     traced: bool,
+    samples: &[TraceExemplar],
     out: &mut Vec<Line<'a>>,
 ) {
     let t = ctx.theme;
@@ -180,6 +181,10 @@ fn placeholders<'a>(
         out.push(Line::styled(format!("  {r}"), t.text));
     }
     out.push(heading(t, "Traces"));
+    if !samples.is_empty() {
+        trace_lines(ctx, samples, out);
+        return;
+    }
     out.push(Line::styled(
         if traced {
             "  seen in traces (open the trace backend for spans)"
@@ -188,6 +193,28 @@ fn placeholders<'a>(
         },
         t.muted,
     ));
+}
+
+/// The sample traces of an edge: failing ones first, then the slowest.
+fn trace_lines<'a>(ctx: &Ctx<'a>, samples: &[TraceExemplar], out: &mut Vec<Line<'a>>) {
+    let t = ctx.theme;
+    for x in samples {
+        let (mark, style) = if x.error {
+            ("✗", t.edge_failing)
+        } else {
+            ("·", t.text)
+        };
+        let status = x.status.map_or(String::new(), |c| format!("  HTTP {c}"));
+        let mut spans = vec![
+            Span::styled(format!("  {mark} "), style),
+            Span::styled(format!("{:<32}", x.trace_id), style),
+            Span::styled(format!("  {:>9.1} ms{status}", x.duration_ms), t.text),
+        ];
+        if let Some(r) = &x.root {
+            spans.push(Span::styled(format!("  root {r}"), t.muted));
+        }
+        out.push(Line::from(spans));
+    }
 }
 
 /// The lines of the detail of `subject`.
@@ -267,6 +294,7 @@ pub fn lines<'a>(ctx: &Ctx<'a>, subject: &Subject) -> Vec<Line<'a>> {
                 ctx,
                 |s| members.iter().any(|m| mentions(s, m)),
                 traced,
+                &[],
                 &mut out,
             );
         }
@@ -370,6 +398,7 @@ pub fn lines<'a>(ctx: &Ctx<'a>, subject: &Subject) -> Vec<Line<'a>> {
                 ctx,
                 |s| mentions(s, dst) || (!svc.is_empty() && mentions(s, &svc)),
                 traced,
+                &e.traces,
                 &mut out,
             );
         }
