@@ -45,7 +45,17 @@ fn bundle_with_traces() -> Option<(tempfile::TempDir, Snapshot)> {
         {"traceId": "00000000000000000000000000000abc", "id": "00000000000000a2", "parentId": "00000000000000a1",
          "kind": "CLIENT", "name": "cache get", "timestamp": 1_001_000, "duration": 7_000,
          "localEndpoint": {"serviceName": "productpage.default"},
-         "remoteEndpoint": {"serviceName": "cache.default"}, "tags": {"http.status_code": "503"}}
+         "remoteEndpoint": {"serviceName": "cache.default"}, "tags": {"http.status_code": "503"}},
+        // sleep (no sidecar) → ratings, and ratings → details: leaf client
+        // spans naming their peers.
+        {"traceId": "0000000000000def", "id": "00000000000000b1", "kind": "CLIENT",
+         "name": "get", "timestamp": 2_000_000, "duration": 3_000,
+         "localEndpoint": {"serviceName": "sleep.legacy"},
+         "remoteEndpoint": {"serviceName": "ratings.default"}},
+        {"traceId": "0000000000000def", "id": "00000000000000b2", "kind": "CLIENT",
+         "name": "get", "timestamp": 2_100_000, "duration": 2_000,
+         "localEndpoint": {"serviceName": "ratings.default"},
+         "remoteEndpoint": {"serviceName": "details.default"}}
     ]);
     std::fs::write(traces.join("zipkin.json"), zipkin.to_string()).unwrap();
     // Jaeger: details → ratings, which metrics never saw.
@@ -63,6 +73,40 @@ fn bundle_with_traces() -> Option<(tempfile::TempDir, Snapshot)> {
     std::fs::write(traces.join("broken.json"), "{\"data\": [").unwrap();
     let snap = snapshot_from_bundle(&dir, None).unwrap();
     Some((tmp, snap))
+}
+
+#[test]
+fn trace_only_edges_raise_policy_gaps() {
+    let Some((_tmp, snap)) = bundle_with_traces() else {
+        return;
+    };
+    let find = |kind: &str, subject: &str| {
+        snap.gaps
+            .iter()
+            .find(|g| g.kind == kind && g.subject == subject)
+            .unwrap_or_else(|| panic!("no {kind} {subject}: {:#?}", snap.gaps))
+            .clone()
+    };
+    // ratings-viewer (dry-run) allows reviews and details, not sleep.
+    let g = find("undeclared_edge", "legacy/sleep -> default/ratings-v1");
+    assert!(g.message.contains("ratings-viewer"), "{g:?}");
+    // details-viewer (enforced) allows only productpage: ratings reached
+    // details in a trace, so the policy did not hold.
+    let g = find(
+        "policy_violation",
+        "default/ratings-v1 -> default/details-v1",
+    );
+    assert_eq!(g.severity, meshscope::model::snapshot::Severity::Critical);
+    // details → ratings is allowed (ratings-viewer names bookinfo-details)
+    // and now observed, by traces: no gap about it.
+    assert!(
+        !snap
+            .gaps
+            .iter()
+            .any(|g| g.subject == "default/details-v1 -> default/ratings-v1"),
+        "{:#?}",
+        snap.gaps
+    );
 }
 
 fn evidence(s: &Snapshot, src: &str, dst: &str) -> Vec<Evidence> {
@@ -148,7 +192,7 @@ fn trace_edges_merge_with_evidence() {
     );
     let detail = src.detail.as_deref().unwrap();
     assert!(detail.contains("traces/broken.json"), "{detail}");
-    assert!(detail.contains("3 traces"), "{detail}");
+    assert!(detail.contains("4 traces"), "{detail}");
     common::assert_valid_snapshot(&serde_json::to_value(&snap).unwrap());
 }
 
