@@ -182,7 +182,7 @@ fn placeholders<'a>(
     }
     out.push(heading(t, "Traces"));
     if !samples.is_empty() {
-        trace_lines(ctx, samples, out);
+        out.extend(super::waterfall::sample_lines(ctx.theme, samples));
         return;
     }
     out.push(Line::styled(
@@ -193,28 +193,6 @@ fn placeholders<'a>(
         },
         t.muted,
     ));
-}
-
-/// The sample traces of an edge: failing ones first, then the slowest.
-fn trace_lines<'a>(ctx: &Ctx<'a>, samples: &[TraceExemplar], out: &mut Vec<Line<'a>>) {
-    let t = ctx.theme;
-    for x in samples {
-        let (mark, style) = if x.error {
-            ("✗", t.edge_failing)
-        } else {
-            ("·", t.text)
-        };
-        let status = x.status.map_or(String::new(), |c| format!("  HTTP {c}"));
-        let mut spans = vec![
-            Span::styled(format!("  {mark} "), style),
-            Span::styled(format!("{:<32}", x.trace_id), style),
-            Span::styled(format!("  {:>9.1} ms{status}", x.duration_ms), t.text),
-        ];
-        if let Some(r) = &x.root {
-            spans.push(Span::styled(format!("  root {r}"), t.muted));
-        }
-        out.push(Line::from(spans));
-    }
 }
 
 /// The lines of the detail of `subject`.

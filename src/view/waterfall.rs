@@ -8,6 +8,7 @@ use ratatui::text::{Line, Span};
 use super::theme::Theme;
 use crate::collect::traces::Trace;
 use crate::collect::traces::link::{LinkStats, resolve};
+use crate::model::snapshot::TraceExemplar;
 
 /// One row of the waterfall.
 #[derive(Debug, Clone, PartialEq)]
@@ -156,4 +157,29 @@ pub fn lines<'a>(trace: &Trace, theme: &Theme, width: usize) -> Vec<Line<'a>> {
         ]));
     }
     out
+}
+
+/// The sample traces of an edge (failing ones first, then the slowest):
+/// id, duration, HTTP status and root, failing ones marked ✗.
+pub fn sample_lines<'a>(theme: &Theme, samples: &[TraceExemplar]) -> Vec<Line<'a>> {
+    samples
+        .iter()
+        .map(|x| {
+            let (mark, style) = if x.error {
+                ("✗", theme.edge_failing)
+            } else {
+                ("·", theme.text)
+            };
+            let status = x.status.map_or(String::new(), |c| format!("  HTTP {c}"));
+            let mut spans = vec![
+                Span::styled(format!("  {mark} "), style),
+                Span::styled(format!("{:<32}", x.trace_id), style),
+                Span::styled(format!("  {:>9.1} ms{status}", x.duration_ms), theme.text),
+            ];
+            if let Some(r) = &x.root {
+                spans.push(Span::styled(format!("  root {r}"), theme.muted));
+            }
+            Line::from(spans)
+        })
+        .collect()
 }
