@@ -107,6 +107,7 @@ fn world() -> (Snapshot, Inventory) {
                         },
                     ],
                     identities: None,
+                    traces: Vec::new(),
                 });
             }
         }

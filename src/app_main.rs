@@ -11,7 +11,7 @@ use crate::cli::{Cli, ClusterArgs, Command, DemoArgs, MeshChoice, SnapshotArgs};
 use crate::collect::bundle::read_bundle;
 use crate::collect::kube::{ConnectError, KubeOptions};
 use crate::collect::live::ScrapeOptions;
-use crate::collect::session::{LiveOptions, live_snapshot};
+use crate::collect::session::{LiveOptions, live_snapshot_traced};
 use crate::model::build::{BuildContext, build_snapshot};
 use crate::model::snapshot::{ClusterInfo, Snapshot};
 
@@ -64,7 +64,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         None | Some(Command::Tui) => tui(&cli.cluster, &cli.theme),
         Some(Command::Snapshot(args)) => snapshot(args, &cli.cluster),
-        Some(Command::Demo(args)) => demo(args, cli.cluster.mesh, &cli.theme),
+        Some(Command::Demo(args)) => demo(
+            args,
+            cli.cluster.mesh,
+            &cli.theme,
+            cli.cluster.traces.clone(),
+        ),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "meshscope", &mut std::io::stdout());
@@ -95,6 +100,17 @@ pub fn snapshot_from_bundle_with(
     namespace: Option<String>,
     declared: Option<&crate::analyze::Declared>,
 ) -> Result<Snapshot, Failure> {
+    snapshot_from_bundle_traced(dir, namespace, declared, None)
+}
+
+/// [`snapshot_from_bundle_with`], plus spans fetched from a tracing
+/// backend (`--traces` beside `--from`), merged before the analysis.
+pub fn snapshot_from_bundle_traced(
+    dir: &std::path::Path,
+    namespace: Option<String>,
+    declared: Option<&crate::analyze::Declared>,
+    fetched: Option<crate::collect::traces::TraceInput>,
+) -> Result<Snapshot, Failure> {
     let bundle = read_bundle(dir).map_err(|e| Failure::BadInput(e.to_string()))?;
     let cluster = bundle.meta.context.as_ref().map(|c| ClusterInfo {
         context: Some(c.clone()),
@@ -106,6 +122,9 @@ pub fn snapshot_from_bundle_with(
         namespaces: namespace.map(|n| vec![n]),
     };
     let mut snap = build_snapshot(&bundle.inventory, &bundle.rounds, ctx);
+    for traces in bundle.traces.into_iter().chain(fetched) {
+        crate::collect::traces::merge::merge(&mut snap, &bundle.inventory, traces);
+    }
     crate::analyze::analyze(
         &mut snap,
         &bundle.inventory,
@@ -165,12 +184,22 @@ impl From<ConnectError> for Failure {
 
 fn snapshot(args: SnapshotArgs, cluster: &ClusterArgs) -> Result<u8, Failure> {
     let declared = declared(cluster.declared.as_deref())?;
+    let traces = cluster
+        .traces
+        .as_ref()
+        .map(crate::collect::traces::TraceSource::new);
     let snap = match &args.from {
         Some(dir) => {
             let ns = (!cluster.all_namespaces)
                 .then(|| cluster.namespace.clone())
                 .flatten();
-            snapshot_from_bundle_with(dir, ns, declared.as_ref())?
+            let fetched = match &traces {
+                Some(t) => Some(
+                    runtime()?.block_on(crate::collect::traces::client::fetch(&t.url, &t.options)),
+                ),
+                None => None,
+            };
+            snapshot_from_bundle_traced(dir, ns, declared.as_ref(), fetched)?
         }
         None => {
             let mut opts = live_options(cluster);
@@ -180,9 +209,13 @@ fn snapshot(args: SnapshotArgs, cluster: &ClusterArgs) -> Result<u8, Failure> {
                     crate::collect::session::prometheus_in_cluster_snapshot(&opts),
                 )?,
                 Some(url) => runtime()?.block_on(
-                    crate::collect::session::prometheus_live_snapshot(&opts, url),
+                    crate::collect::session::prometheus_live_snapshot_traced(
+                        &opts,
+                        url,
+                        traces.as_ref(),
+                    ),
                 )?,
-                None => runtime()?.block_on(live_snapshot(&opts))?,
+                None => runtime()?.block_on(live_snapshot_traced(&opts, traces.as_ref()))?,
             }
         }
     };
@@ -276,7 +309,40 @@ fn tui(cluster: &ClusterArgs, theme: &str) -> Result<u8, Failure> {
     })
 }
 
-fn demo(args: DemoArgs, mesh: MeshChoice, theme: &str) -> Result<u8, Failure> {
+/// The trace source of a headless demo: `--traces URL` when given, else
+/// the simulated Jaeger started here (on the scenario's clock).
+async fn demo_traces(
+    demo: &crate::sim::demo::Demo,
+    url: Option<String>,
+) -> (
+    Option<crate::sim::jaeger::JaegerServer>,
+    Option<crate::collect::traces::TraceSource>,
+) {
+    use crate::collect::traces::TraceSource;
+    if let Some(u) = url {
+        return (None, Some(TraceSource::new(u)));
+    }
+    let now = crate::collect::live::now_ms();
+    match demo.start_jaeger().await {
+        Ok(j) => {
+            let mut t = TraceSource::new(j.url());
+            t.options.clock_offset_ms =
+                (demo.scenario.epoch_ms + crate::sim::demo::WARM_UP_MS) as i64 - now;
+            (Some(j), Some(t))
+        }
+        Err(e) => {
+            eprintln!("meshscope demo: the simulated Jaeger did not start ({e}); no traces");
+            (None, None)
+        }
+    }
+}
+
+fn demo(
+    args: DemoArgs,
+    mesh: MeshChoice,
+    theme: &str,
+    traces_url: Option<String>,
+) -> Result<u8, Failure> {
     use crate::sim::apiserver::ApiServerConfig;
     use crate::sim::demo::Demo;
     let scenario = demo_scenario(&args, mesh)?;
@@ -317,10 +383,15 @@ fn demo(args: DemoArgs, mesh: MeshChoice, theme: &str) -> Result<u8, Failure> {
             demo.shutdown().await;
             return res.map(|()| 0);
         }
+        // The demo's own Jaeger (unless --traces names another backend).
+        let (jaeger, traces) = demo_traces(&demo, traces_url).await;
         let result = tokio::select! {
-            r = live_snapshot(&opts) => r.map_err(Failure::from),
+            r = live_snapshot_traced(&opts, traces.as_ref()) => r.map_err(Failure::from),
             _ = tokio::signal::ctrl_c() => Err(Failure::Internal("interrupted".into())),
         };
+        if let Some(j) = jaeger {
+            j.shutdown().await;
+        }
         demo.shutdown().await;
         let snap = result?;
         let format = args.output;

@@ -134,6 +134,10 @@ pub struct ClusterArgs {
     /// render the scenario's proxies as istio or linkerd.
     #[arg(long, value_enum, value_name = "MESH", default_value_t = MeshChoice::Auto, global = true)]
     pub mesh: MeshChoice,
+    /// Read trace spans from this Jaeger, Zipkin or Tempo query API
+    /// (detected) and merge the calls they show into the graph.
+    #[arg(long, value_name = "URL", global = true)]
+    pub traces: Option<String>,
     /// Per-scrape timeout.
     #[arg(long, value_name = "DURATION", default_value = "2s", value_parser = parse_duration, global = true)]
     pub scrape_timeout: std::time::Duration,

@@ -84,6 +84,8 @@ fn wait_for_file(p: &Path) {
     }
 }
 
+/// The edges the metrics show (a headless demo adds its own Jaeger's
+/// trace-only edges).
 fn edges(json: &[u8]) -> BTreeSet<(String, String)> {
     let v: serde_json::Value = serde_json::from_slice(json).unwrap();
     common::assert_valid_snapshot(&v);
@@ -91,6 +93,12 @@ fn edges(json: &[u8]) -> BTreeSet<(String, String)> {
         .as_array()
         .unwrap()
         .iter()
+        .filter(|e| {
+            e["evidence"]
+                .as_array()
+                .unwrap()
+                .contains(&"metrics".into())
+        })
         .map(|e| {
             (
                 e["source"].as_str().unwrap().to_string(),

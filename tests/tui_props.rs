@@ -62,6 +62,7 @@ fn snapshot(n: usize, edges: &[(usize, usize, u8)]) -> Snapshot {
             declared: None,
             responses: vec![],
             identities: None,
+            traces: Vec::new(),
         });
     }
     s.gaps.push(Gap {

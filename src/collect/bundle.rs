@@ -46,6 +46,8 @@ pub struct Bundle {
     pub inventory: Inventory,
     pub rounds: Vec<Round>,
     pub sources: Vec<SourceStatus>,
+    /// `traces/*.json`, when the bundle has a traces/ folder.
+    pub traces: Option<crate::collect::traces::TraceInput>,
 }
 
 /// Read the bundle in `dir`.
@@ -85,12 +87,14 @@ pub fn read_bundle(dir: &Path) -> Result<Bundle, BundleError> {
     sources.extend(manifest_sources);
     let (rounds, scrape_sources) = read_scrapes(dir, &scrapes_dir, &inventory);
     sources.extend(scrape_sources);
+    let traces = crate::collect::traces::read_trace_dir(&dir.join("traces"), "traces");
     Ok(Bundle {
         dir: dir.to_path_buf(),
         meta,
         inventory,
         rounds,
         sources,
+        traces,
     })
 }
 

@@ -10,4 +10,5 @@ pub mod portforward;
 pub mod prom_api;
 pub mod scrape;
 pub mod session;
+pub mod traces;
 pub mod watch;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::collect::kube::{ConnectError, Connected, KubeOptions, connect};
 use crate::collect::live::{ScrapeOptions, list_objects, scrape_round, select_targets};
+use crate::collect::traces::TraceSource;
 use crate::model::build::{BuildContext, Round, build_snapshot};
 use crate::model::inventory::Inventory;
 use crate::model::snapshot::{ClusterInfo, Snapshot, SourceState, SourceStatus};
@@ -77,6 +78,15 @@ pub fn scrape_summary(rounds: &[Round], targets: usize, failures: &[SourceStatus
 
 /// Connect, list, scrape twice, build.
 pub async fn live_snapshot(opts: &LiveOptions) -> Result<Snapshot, ConnectError> {
+    live_snapshot_traced(opts, None).await
+}
+
+/// [`live_snapshot`], with trace spans from `traces` merged in before the
+/// analysis (a failing backend is a `sources` entry, never an error).
+pub async fn live_snapshot_traced(
+    opts: &LiveOptions,
+    traces: Option<&TraceSource>,
+) -> Result<Snapshot, ConnectError> {
     let conn = connect(&opts.kube).await?;
     let (inv, mut sources) = inventory(&conn).await;
     let targets = select_targets(&inv, &conn.scope, &opts.scrape);
@@ -103,6 +113,9 @@ pub async fn live_snapshot(opts: &LiveOptions) -> Result<Snapshot, ConnectError>
     if let Some(m) = opts.scrape.mesh {
         snap.mesh.kind = m;
     }
+    if let Some(t) = traces {
+        t.merge_into(&mut snap, &inv).await;
+    }
     let cfg = crate::analyze::AnalyzeConfig::default();
     crate::analyze::analyze(&mut snap, &inv, opts.declared.as_ref(), &cfg);
     Ok(snap)
@@ -114,6 +127,15 @@ pub async fn live_snapshot(opts: &LiveOptions) -> Result<Snapshot, ConnectError>
 pub async fn prometheus_live_snapshot(
     opts: &LiveOptions,
     url: &str,
+) -> Result<Snapshot, crate::app_main::Failure> {
+    prometheus_live_snapshot_traced(opts, url, None).await
+}
+
+/// [`prometheus_live_snapshot`], with trace spans merged in before the analysis.
+pub async fn prometheus_live_snapshot_traced(
+    opts: &LiveOptions,
+    url: &str,
+    traces: Option<&TraceSource>,
 ) -> Result<Snapshot, crate::app_main::Failure> {
     let (inv, sources, cluster, namespaces) = match connect(&opts.kube).await {
         Ok(conn) => {
@@ -148,6 +170,9 @@ pub async fn prometheus_live_snapshot(
         crate::collect::prom_api::prometheus_snapshot(url, opts.window, &inv, ctx).await?;
     if let Some(m) = opts.scrape.mesh {
         snap.mesh.kind = m;
+    }
+    if let Some(t) = traces {
+        t.merge_into(&mut snap, &inv).await;
     }
     let cfg = crate::analyze::AnalyzeConfig::default();
     crate::analyze::analyze(&mut snap, &inv, opts.declared.as_ref(), &cfg);

@@ -130,6 +130,7 @@ impl Assembly {
             declared: None,
             responses: responses(window, last),
             identities,
+            traces: Vec::new(),
         });
     }
 

@@ -229,6 +229,27 @@ pub struct Edge {
     /// identities); an extension of the contract.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub identities: Option<Identities>,
+    /// Sample traces of the edge (the failing and the slowest calls), when
+    /// traces were collected; an extension of the contract.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub traces: Vec<TraceExemplar>,
+}
+
+/// One sample trace of an edge.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TraceExemplar {
+    /// The trace id, lower-case hex, as the tracing backend shows it.
+    pub trace_id: String,
+    /// The duration of the call on this edge, in milliseconds.
+    pub duration_ms: f64,
+    /// Whether the call failed (span status, `error` tag or HTTP 5xx).
+    pub error: bool,
+    /// The HTTP status of the call, when the spans say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub status: Option<u16>,
+    /// `service: operation` of the trace's root span.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub root: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]

@@ -9,7 +9,7 @@ use super::graph::{health_glyph, mtls_mark};
 use super::text::{heading, kv, severity_style};
 use crate::app::history::Series;
 use crate::app::state::Subject;
-use crate::model::snapshot::{Edge, Evidence, Signals};
+use crate::model::snapshot::{Edge, Evidence, Signals, TraceExemplar};
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 const SPARK_W: usize = 32;
@@ -160,6 +160,7 @@ fn placeholders<'a>(
     ctx: &Ctx<'a>,
     hit: impl Fn(&str) -> bool,
     traced: bool,
+    samples: &[TraceExemplar],
     out: &mut Vec<Line<'a>>,
 ) {
     let t = ctx.theme;
@@ -180,6 +181,10 @@ fn placeholders<'a>(
         out.push(Line::styled(format!("  {r}"), t.text));
     }
     out.push(heading(t, "Traces"));
+    if !samples.is_empty() {
+        out.extend(super::waterfall::sample_lines(ctx.theme, samples));
+        return;
+    }
     out.push(Line::styled(
         if traced {
             "  seen in traces (open the trace backend for spans)"
@@ -267,6 +272,7 @@ pub fn lines<'a>(ctx: &Ctx<'a>, subject: &Subject) -> Vec<Line<'a>> {
                 ctx,
                 |s| members.iter().any(|m| mentions(s, m)),
                 traced,
+                &[],
                 &mut out,
             );
         }
@@ -370,6 +376,7 @@ pub fn lines<'a>(ctx: &Ctx<'a>, subject: &Subject) -> Vec<Line<'a>> {
                 ctx,
                 |s| mentions(s, dst) || (!svc.is_empty() && mentions(s, &svc)),
                 traced,
+                &e.traces,
                 &mut out,
             );
         }

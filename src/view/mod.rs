@@ -10,6 +10,7 @@ pub mod status;
 pub mod table;
 pub mod text;
 pub mod theme;
+pub mod waterfall;
 
 use ratatui::buffer::Buffer;
 use ratatui::layout::{Constraint, Layout, Rect};

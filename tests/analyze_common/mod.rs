@@ -90,6 +90,7 @@ pub fn edge(src: &str, tgt: &str, ok: u32, fail: u32, status: MtlsStatus) -> Edg
         declared: None,
         responses,
         identities: None,
+        traces: Vec::new(),
     }
 }
 

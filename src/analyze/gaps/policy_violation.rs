@@ -3,7 +3,7 @@
 //! attempts — 403 responses into a workload under enforced policy (warning).
 
 use crate::analyze::gaps::{Ctx, decide, gap, subject};
-use crate::model::snapshot::{Gap, Severity};
+use crate::model::snapshot::{Evidence, Gap, Severity};
 
 /// Check every edge.
 pub fn check(ctx: &Ctx) -> Vec<Gap> {
@@ -22,7 +22,10 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
             .sum();
         let total: f64 = e.responses.iter().filter_map(|r| r.count).sum();
         let succeeded = if e.responses.is_empty() {
+            // Trace-only edges have no rate (traces are sampled) but a
+            // success share of the calls the spans show.
             e.signals.rps.unwrap_or(0.0) > 0.0
+                || (e.evidence == [Evidence::Traces] && e.signals.success_rate.unwrap_or(0.0) > 0.0)
         } else {
             total - denied > 0.0
         };

@@ -75,5 +75,51 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
             ));
         }
     }
+    out.extend(trace_only(ctx));
+    out
+}
+
+/// Workloads the inventory does not know, seen only in traces (their
+/// spans carry no mesh identity), that talk to meshed workloads.
+fn trace_only(ctx: &Ctx) -> Vec<Gap> {
+    use crate::model::snapshot::{Evidence, NodeKind};
+    let mut out = Vec::new();
+    for n in &ctx.snap.nodes {
+        if n.kind != NodeKind::Workload || n.meshed || ctx.inv.workload(&n.id).is_some() {
+            continue;
+        }
+        let meshed = |id: &str| ctx.node(id).is_some_and(|m| m.meshed);
+        let peers: Vec<&str> = ctx
+            .snap
+            .edges
+            .iter()
+            .filter(|e| e.evidence == [Evidence::Traces])
+            .filter_map(|e| {
+                if e.source == n.id && meshed(&e.target) {
+                    Some(e.target.as_str())
+                } else if e.target == n.id && meshed(&e.source) {
+                    Some(e.source.as_str())
+                } else {
+                    None
+                }
+            })
+            .collect();
+        if let Some(first) = peers.first() {
+            out.push(gap(
+                "unmeshed_workload",
+                Severity::Info,
+                format!("Workload/{}", n.id),
+                format!(
+                    "{} is seen only in traces (no proxy reports it) and talks to meshed workloads ({first}{}).",
+                    n.id,
+                    if peers.len() > 1 {
+                        format!(" and {} more", peers.len() - 1)
+                    } else {
+                        String::new()
+                    }
+                ),
+            ));
+        }
+    }
     out
 }

@@ -84,6 +84,7 @@ pub fn snapshot(n: usize) -> Snapshot {
                 declared: None,
                 responses: Vec::new(),
                 identities: None,
+                traces: Vec::new(),
             });
         }
     }
