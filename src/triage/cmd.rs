@@ -1,0 +1,84 @@
+//! The `triage` command and `demo --triage`.
+
+use crate::app_main::{Failure, declared, live_options, runtime};
+use crate::cli::{ClusterArgs, DemoArgs, OutputFormat, TriageArgs};
+use crate::collect::session::LiveOptions;
+use crate::triage::run::{
+    Material, Request, TriageFormat, bundle_material, live_material, print, report,
+};
+
+/// `meshscope triage SERVICE`.
+pub fn triage_cmd(args: TriageArgs, cluster: &ClusterArgs, theme: &str) -> Result<u8, Failure> {
+    let req = Request {
+        service: args.service.clone(),
+        namespace: cluster.namespace.clone(),
+        slo: args.slo.clone(),
+        format: args.output,
+    };
+    let declared = declared(cluster.declared.as_deref())?;
+    let rt = runtime()?;
+    let material: Material = match &args.from {
+        Some(dir) => bundle_material(dir, None, declared)?,
+        None => {
+            let mut opts = live_options(cluster);
+            opts.declared = declared;
+            opts.progress = false;
+            rt.block_on(live_material(&opts))?
+        }
+    };
+    let r = report(&material, &req)?;
+    let code = print(&r, req.format)?;
+    if args.tui {
+        if args.from.is_some() {
+            return Err(Failure::BadInput(
+                "--tui needs a cluster: it watches live traffic (drop --from)".into(),
+            ));
+        }
+        let mut opts = crate::app_main::tui_options(theme)?;
+        opts.focus = Some(crate::triage::run::focus_of(&r));
+        let live = live_options(cluster);
+        rt.block_on(async {
+            let conn = crate::collect::kube::connect(&live.kube).await?;
+            crate::app_main::run_tui(
+                conn,
+                live.window.min(std::time::Duration::from_secs(10)),
+                live.scrape,
+                opts,
+            )
+            .await
+        })?;
+    }
+    Ok(code)
+}
+
+/// `meshscope demo --triage SERVICE`: three rounds `--interval` apart over
+/// the simulated mesh already running behind `opts`.
+pub async fn demo_triage(
+    args: &DemoArgs,
+    service: &str,
+    cluster: &ClusterArgs,
+    opts: &LiveOptions,
+) -> Result<u8, Failure> {
+    let format = match args.output {
+        None | Some(OutputFormat::Text) => TriageFormat::Text,
+        Some(OutputFormat::Json) => TriageFormat::Json,
+        Some(other) => {
+            return Err(Failure::BadInput(format!(
+                "-o {}: --triage prints text or json",
+                format!("{other:?}").to_lowercase()
+            )));
+        }
+    };
+    let req = Request {
+        service: service.to_string(),
+        namespace: cluster.namespace.clone(),
+        slo: args.slo.clone(),
+        format,
+    };
+    let material = tokio::select! {
+        m = live_material(opts) => m?,
+        _ = tokio::signal::ctrl_c() => return Err(Failure::Internal("interrupted".into())),
+    };
+    let r = report(&material, &req)?;
+    print(&r, req.format)
+}
