@@ -98,18 +98,19 @@ impl Redactor {
         let mut last = 0;
         while i < b.len() {
             let boundary = i == 0 || !(b[i - 1].is_ascii_digit() || b[i - 1] == b'.');
-            if boundary && b[i].is_ascii_digit() {
-                if let Some(end) = ipv4_end(b, i) {
-                    let ip = &text[i..end];
-                    if !(ip.starts_with("127.") || ip == "0.0.0.0" || ip == "255.255.255.255") {
-                        out.push_str(&text[last..i]);
-                        let tok = self.ip_token(ip);
-                        out.push_str(&tok);
-                        last = end;
-                    }
-                    i = end;
-                    continue;
+            if boundary
+                && b[i].is_ascii_digit()
+                && let Some(end) = ipv4_end(b, i)
+            {
+                let ip = &text[i..end];
+                if !(ip.starts_with("127.") || ip == "0.0.0.0" || ip == "255.255.255.255") {
+                    out.push_str(&text[last..i]);
+                    let tok = self.ip_token(ip);
+                    out.push_str(&tok);
+                    last = end;
                 }
+                i = end;
+                continue;
             }
             i += 1;
         }

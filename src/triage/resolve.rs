@@ -224,6 +224,52 @@ pub fn resolve(
 mod tests {
     use super::*;
 
+    use crate::model::snapshot::Node;
+
+    fn snap(ids: &[&str]) -> Snapshot {
+        let mut s = Snapshot::empty("2026-01-01T00:00:00Z".into(), 10.0);
+        for id in ids {
+            let (ns, name) = id.split_once('/').unwrap();
+            s.nodes.push(Node {
+                id: id.to_string(),
+                kind: NodeKind::Workload,
+                namespace: Some(ns.into()),
+                name: name.into(),
+                app: None,
+                version: None,
+                meshed: true,
+                signals: None,
+            });
+        }
+        s
+    }
+
+    #[test]
+    fn ambiguous_unknown_and_scoped() {
+        let s = snap(&["shop/checkout", "staging/checkout", "shop/cart"]);
+        let inv = Inventory::default();
+        match resolve("checkout", None, &s, &inv) {
+            Err(ResolveError::Ambiguous { candidates, .. }) => {
+                assert_eq!(candidates.len(), 2);
+                assert!(candidates[0].contains("shop/checkout"));
+            }
+            other => panic!("{other:?}"),
+        }
+        let t = resolve("checkout", Some("staging"), &s, &inv).unwrap();
+        assert_eq!(t.id, "staging/checkout");
+        let t = resolve("shop/checkout", Some("staging"), &s, &inv).unwrap();
+        assert_eq!(t.id, "shop/checkout");
+        let e = resolve("chekout", None, &s, &inv).unwrap_err().to_string();
+        assert!(
+            e.contains("'chekout'") && e.contains("shop/checkout"),
+            "{e}"
+        );
+        let e = resolve("zzzzzzzzzz", None, &s, &inv)
+            .unwrap_err()
+            .to_string();
+        assert!(!e.contains("did you mean"), "{e}");
+    }
+
     #[test]
     fn distances() {
         assert_eq!(edit_distance("kitten", "sitting"), 3);
