@@ -260,3 +260,36 @@ pub fn diff_cmd(args: &crate::cli::DiffArgs) -> Result<u8, Failure> {
         .map_err(|e| Failure::Internal(format!("cannot write to stdout: {e}")))?;
     Ok(u8::from(!d.is_empty()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_thresholds() {
+        let k = ("a".to_string(), "b".to_string(), "http".to_string());
+        let a = Signals {
+            rps: Some(100.0),
+            p99_ms: Some(10.0),
+            success_rate: Some(0.99),
+            ..Signals::default()
+        };
+        let mut b = a.clone();
+        b.rps = Some(120.0);
+        b.p99_ms = Some(20.0);
+        b.success_rate = Some(0.985);
+        let m = moved(&k, &a, &b, Thresholds::default());
+        let names: Vec<&str> = m.iter().map(|m| m.signal.as_str()).collect();
+        assert_eq!(names, vec!["p99_ms"]);
+        let m = moved(
+            &k,
+            &a,
+            &b,
+            Thresholds {
+                success_points: 0.1,
+                relative: 0.1,
+            },
+        );
+        assert_eq!(m.len(), 3);
+    }
+}

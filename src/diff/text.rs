@@ -60,25 +60,31 @@ pub fn render(d: &SnapshotDiff) -> String {
         );
     }
     for g in &d.gaps_resolved {
-        let _ = writeln!(o, "- gap [{:?}] {} {}", g.severity, g.kind, g.subject);
+        let _ = writeln!(o, "- gap [{}] {} {}", lower(g.severity), g.kind, g.subject);
     }
     for r in &d.rule_diffs {
         let _ = writeln!(
             o,
-            "{} rule change {} ({:?})",
+            "{} rule change {} ({})",
             match r.status.as_str() {
                 "new" => "+",
                 "gone" => "-",
                 _ => "~",
             },
             r.rule_diff.resource,
-            r.rule_diff.change
+            lower(r.rule_diff.change)
         );
         for l in r.rule_diff.diff.lines() {
             let _ = writeln!(o, "    {l}");
         }
     }
-    o.replace("[Critical]", "[critical]")
-        .replace("[Warning]", "[warning]")
-        .replace("[Info]", "[info]")
+    o
+}
+
+/// A serde enum as its JSON name (`critical`, `modified`).
+fn lower(v: impl serde::Serialize) -> String {
+    serde_json::to_value(v)
+        .ok()
+        .and_then(|v| v.as_str().map(String::from))
+        .unwrap_or_default()
 }

@@ -200,7 +200,8 @@ pub fn render(r: &TriageReport) -> String {
         let _ = writeln!(o, "  {}", r.rules.join(", "));
     }
     for d in &r.rule_diffs {
-        let _ = writeln!(o, "  changed: {} ({:?})", d.resource, d.change);
+        let change = format!("{:?}", d.change).to_lowercase();
+        let _ = writeln!(o, "  changed: {} ({change})", d.resource);
         for l in d.diff.lines() {
             let _ = writeln!(o, "    {l}");
         }
