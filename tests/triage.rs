@@ -319,6 +319,18 @@ fn bad_input_exits_3_naming_the_value() {
     ]);
     assert_eq!(code, Some(3));
     assert!(err.contains("/nonexistent/slo.toml"), "{err}");
+    // Live: the name is checked right after the list, before any scrape.
+    let t = std::time::Instant::now();
+    let (code, _, err) = run(&["demo", "--triage", "ratngs", "--interval", "5s"]);
+    assert_eq!(code, Some(3));
+    assert!(
+        err.contains("'ratngs'") && err.contains("default/ratings"),
+        "{err}"
+    );
+    assert!(
+        t.elapsed() < Duration::from_secs(5),
+        "failed before the rounds"
+    );
     let (code, _, err) = run(&["triage", "ratings", "--from", "/nonexistent/bundle"]);
     assert_eq!(code, Some(3));
     assert!(err.contains("/nonexistent/bundle"), "{err}");

@@ -164,13 +164,17 @@ pub struct LiveRounds {
     pub namespaces: Option<Vec<String>>,
 }
 
-/// Connect, list, scrape `n` rounds (at least 2) a window apart; keep the
-/// objects and scrape bodies as served when `keep_raw`.
-pub async fn live_rounds(
-    opts: &LiveOptions,
-    n: usize,
-    keep_raw: bool,
-) -> Result<LiveRounds, ConnectError> {
+/// A connected cluster and what was listed from it.
+pub struct LiveListing {
+    pub conn: Connected,
+    pub inventory: Inventory,
+    /// The objects as listed (empty unless asked for).
+    pub objects: Vec<serde_json::Value>,
+    pub sources: Vec<SourceStatus>,
+}
+
+/// Connect and list (keeping the objects as listed when `keep_raw`).
+pub async fn live_listing(opts: &LiveOptions, keep_raw: bool) -> Result<LiveListing, ConnectError> {
     let conn = connect(&opts.kube).await?;
     let mut objects = Vec::new();
     let (set, mut sources) = crate::collect::live::list_objects_into(
@@ -187,6 +191,38 @@ pub async fn live_rounds(
             p.message,
         ));
     }
+    Ok(LiveListing {
+        conn,
+        inventory: inv,
+        objects,
+        sources,
+    })
+}
+
+/// Connect, list, scrape `n` rounds (at least 2) a window apart; keep the
+/// objects and scrape bodies as served when `keep_raw`.
+pub async fn live_rounds(
+    opts: &LiveOptions,
+    n: usize,
+    keep_raw: bool,
+) -> Result<LiveRounds, ConnectError> {
+    let listing = live_listing(opts, keep_raw).await?;
+    Ok(scrape_rounds(listing, opts, n, keep_raw).await)
+}
+
+/// Scrape `n` rounds (at least 2) a window apart over a listing.
+pub async fn scrape_rounds(
+    listing: LiveListing,
+    opts: &LiveOptions,
+    n: usize,
+    keep_raw: bool,
+) -> LiveRounds {
+    let LiveListing {
+        conn,
+        inventory: inv,
+        objects,
+        mut sources,
+    } = listing;
     let targets = scrape_targets(&inv, &conn.scope);
     let progress = stderr_progress(opts.progress);
     let start = tokio::time::Instant::now();
@@ -214,7 +250,7 @@ pub async fn live_rounds(
     failures.dedup_by(|a, b| a.name == b.name);
     sources.push(scrape_summary(&rounds, targets.len(), &failures));
     sources.extend(failures);
-    Ok(LiveRounds {
+    LiveRounds {
         inventory: inv,
         rounds,
         raw,
@@ -225,5 +261,5 @@ pub async fn live_rounds(
             server: Some(conn.server.clone()),
         },
         namespaces: conn.scope.namespaces(),
-    })
+    }
 }

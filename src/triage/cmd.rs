@@ -23,7 +23,7 @@ pub fn triage_cmd(args: TriageArgs, cluster: &ClusterArgs, theme: &str) -> Resul
             let mut opts = live_options(cluster);
             opts.declared = declared;
             opts.progress = false;
-            rt.block_on(live_material(&opts))?
+            rt.block_on(live_material(&opts, &req))?
         }
     };
     let r = report(&material, &req)?;
@@ -76,7 +76,7 @@ pub async fn demo_triage(
         format,
     };
     let material = tokio::select! {
-        m = live_material(opts) => m?,
+        m = live_material(opts, &req) => m?,
         _ = tokio::signal::ctrl_c() => return Err(Failure::Internal("interrupted".into())),
     };
     let r = report(&material, &req)?;

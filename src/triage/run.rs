@@ -95,9 +95,22 @@ pub fn bundle_material(
     })
 }
 
-/// Three live rounds a window apart as material.
-pub async fn live_material(opts: &LiveOptions) -> Result<Material, Failure> {
-    let r = crate::collect::session::live_rounds(opts, 3, false).await?;
+/// Three live rounds a window apart as material. `req`'s service is
+/// resolved against the listed objects first, so an unknown name fails
+/// before any scrape.
+pub async fn live_material(opts: &LiveOptions, req: &Request) -> Result<Material, Failure> {
+    let listing = crate::collect::session::live_listing(opts, false).await?;
+    let empty = crate::model::snapshot::Snapshot::empty(String::new(), 0.0);
+    if !listing.inventory.workloads.is_empty() {
+        resolve(
+            &req.service,
+            req.namespace.as_deref(),
+            &empty,
+            &listing.inventory,
+        )
+        .map_err(|e| Failure::BadInput(e.to_string()))?;
+    }
+    let r = crate::collect::session::scrape_rounds(listing, opts, 3, false).await;
     Ok(Material {
         inventory: r.inventory,
         rounds: r.rounds,
