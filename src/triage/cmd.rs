@@ -29,24 +29,25 @@ pub fn triage_cmd(args: TriageArgs, cluster: &ClusterArgs, theme: &str) -> Resul
     let r = report(&material, &req)?;
     let code = print(&r, req.format)?;
     if args.tui {
-        if args.from.is_some() {
-            return Err(Failure::BadInput(
-                "--tui needs a cluster: it watches live traffic (drop --from)".into(),
-            ));
-        }
         let mut opts = crate::app_main::tui_options(theme)?;
         opts.focus = Some(crate::triage::run::focus_of(&r));
-        let live = live_options(cluster);
-        rt.block_on(async {
-            let conn = crate::collect::kube::connect(&live.kube).await?;
-            crate::app_main::run_tui(
-                conn,
-                live.window.min(std::time::Duration::from_secs(10)),
-                live.scrape,
-                opts,
-            )
-            .await
-        })?;
+        match &args.from {
+            // A bundle: the TUI over the last window, no live feed.
+            Some(_) => rt.block_on(static_tui(crate::triage::run::windows(&material).now, opts))?,
+            None => {
+                let live = live_options(cluster);
+                rt.block_on(async {
+                    let conn = crate::collect::kube::connect(&live.kube).await?;
+                    crate::app_main::run_tui(
+                        conn,
+                        live.window.min(std::time::Duration::from_secs(10)),
+                        live.scrape,
+                        opts,
+                    )
+                    .await
+                })?;
+            }
+        }
     }
     Ok(code)
 }
@@ -81,4 +82,24 @@ pub async fn demo_triage(
     };
     let r = report(&material, &req)?;
     print(&r, req.format)
+}
+
+/// The TUI over one fixed snapshot (a bundle's).
+async fn static_tui(
+    snap: crate::model::snapshot::Snapshot,
+    opts: crate::tui::TuiOptions,
+) -> Result<(), Failure> {
+    use std::sync::Arc;
+    use tokio::sync::{mpsc, watch};
+    let (_snap_tx, snapshots) = watch::channel(Arc::new(snap));
+    let (_prog_tx, progress) = watch::channel(crate::tui::Progress::default());
+    let (commands, _cmd_rx) = mpsc::channel(16);
+    let feed = crate::tui::Feed {
+        snapshots,
+        progress,
+        commands,
+    };
+    crate::tui::run(feed, opts)
+        .await
+        .map_err(|e| Failure::Internal(format!("{e:#}")))
 }

@@ -72,7 +72,9 @@ fn failing_codes(e: &Edge) -> Vec<String> {
         .filter_map(|r| r.count.filter(|n| *n > 0.0).map(|n| (n, r.code.clone())))
         .collect();
     v.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-    v.into_iter().map(|(n, c)| format!("{c}×{n:.0}")).collect()
+    v.into_iter()
+        .map(|(n, c)| format!("{c} ({n:.0})"))
+        .collect()
 }
 
 /// Failing edges downstream of `t`, best culprit first.

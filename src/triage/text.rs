@@ -151,7 +151,7 @@ pub fn render(r: &TriageReport) -> String {
             if c.codes.is_empty() {
                 String::new()
             } else {
-                format!(", codes {}", c.codes.join(" "))
+                format!(", codes {}", c.codes.join(", "))
             },
         );
     }
