@@ -91,8 +91,8 @@ pub fn render(r: &TriageReport) -> String {
 
     let _ = writeln!(
         o,
-        "\nSIGNALS (last {:.0}s window)",
-        r.signals.window_seconds
+        "\nSIGNALS (last {} window)",
+        crate::triage::verdict::fmt_secs(r.signals.window_seconds)
     );
     if r.changes.is_empty() {
         let g = &r.signals;

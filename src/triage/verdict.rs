@@ -30,6 +30,15 @@ pub struct Golden {
     pub p99_ms: Option<f64>,
 }
 
+/// `10s`, `1.5s`, `0.4s`: a window length for humans.
+pub fn fmt_secs(s: f64) -> String {
+    if s >= 10.0 || (s - s.round()).abs() < 0.05 {
+        format!("{s:.0}s")
+    } else {
+        format!("{s:.1}s")
+    }
+}
+
 /// Whether the edge brings requests into the target.
 pub fn is_inbound(e: &Edge, t: &Target) -> bool {
     if t.contains(&e.source) {
@@ -166,8 +175,8 @@ pub fn judge(now: &Golden, long: Option<&Golden>, slo: &Slo) -> Judged {
             threshold: None,
             outcome: "unknown".into(),
             detail: format!(
-                "no requests in the last {:.0}s window: the objectives cannot be judged",
-                now.window_seconds
+                "no requests in the last {} window: the objectives cannot be judged",
+                fmt_secs(now.window_seconds)
             ),
         });
     }
@@ -179,8 +188,8 @@ pub fn judge(now: &Golden, long: Option<&Golden>, slo: &Slo) -> Judged {
         outcome: short.into(),
         detail: match burn_short {
             Some(b) => format!(
-                "error budget burning {b:.1}× over the last {:.0}s (success {:.2}% vs objective {}%; critical at {}×, degraded at {}×)",
-                now.window_seconds,
+                "error budget burning {b:.1}× over the last {} (success {:.2}% vs objective {}%; critical at {}×, degraded at {}×)",
+                fmt_secs(now.window_seconds),
                 now.success_rate.unwrap_or(0.0) * 100.0,
                 slo.success_rate,
                 slo.critical_burn,
@@ -197,8 +206,8 @@ pub fn judge(now: &Golden, long: Option<&Golden>, slo: &Slo) -> Judged {
         outcome: long_level.into(),
         detail: match (burn_long, long) {
             (Some(b), Some(l)) => format!(
-                "error budget burning {b:.1}× over the longer {:.0}s window",
-                l.window_seconds
+                "error budget burning {b:.1}× over the longer {} window",
+                fmt_secs(l.window_seconds)
             ),
             _ => "no longer window (no baseline): the short window decides alone".into(),
         },
