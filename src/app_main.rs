@@ -64,12 +64,12 @@ fn run(cli: Cli) -> Result<u8, Failure> {
     match cli.command {
         None | Some(Command::Tui) => tui(&cli.cluster, &cli.theme),
         Some(Command::Snapshot(args)) => snapshot(args, &cli.cluster),
-        Some(Command::Demo(args)) => demo(
-            args,
-            cli.cluster.mesh,
-            &cli.theme,
-            cli.cluster.traces.clone(),
-        ),
+        Some(Command::Demo(args)) => demo(args, &cli.cluster, &cli.theme),
+        Some(Command::Triage(args)) => {
+            crate::triage::cmd::triage_cmd(args, &cli.cluster, &cli.theme)
+        }
+        Some(Command::Diff(args)) => crate::diff::diff_cmd(&args),
+        Some(Command::Record(args)) => crate::record::record_cmd(&args, &cli.cluster),
         Some(Command::Completions { shell }) => {
             let mut cmd = Cli::command();
             clap_complete::generate(shell, &mut cmd, "meshscope", &mut std::io::stdout());
@@ -255,7 +255,7 @@ pub fn demo_scenario(
 }
 
 /// Run the TUI over a connected cluster until the user quits.
-async fn run_tui(
+pub async fn run_tui(
     conn: crate::collect::kube::Connected,
     interval: std::time::Duration,
     scrape: ScrapeOptions,
@@ -288,7 +288,7 @@ async fn run_tui(
     res.map_err(|e| Failure::Internal(format!("{e:#}")))
 }
 
-fn tui_options(theme: &str) -> Result<crate::tui::TuiOptions, Failure> {
+pub fn tui_options(theme: &str) -> Result<crate::tui::TuiOptions, Failure> {
     crate::tui::TuiOptions::from_user_config(theme).map_err(|e| Failure::BadInput(format!("{e:#}")))
 }
 
@@ -337,12 +337,9 @@ async fn demo_traces(
     }
 }
 
-fn demo(
-    args: DemoArgs,
-    mesh: MeshChoice,
-    theme: &str,
-    traces_url: Option<String>,
-) -> Result<u8, Failure> {
+fn demo(args: DemoArgs, cluster: &ClusterArgs, theme: &str) -> Result<u8, Failure> {
+    let mesh = cluster.mesh;
+    let traces_url = cluster.traces.clone();
     use crate::sim::apiserver::ApiServerConfig;
     use crate::sim::demo::Demo;
     let scenario = demo_scenario(&args, mesh)?;
@@ -374,6 +371,11 @@ fn demo(
             progress: args.headless,
             declared: None,
         };
+        if let Some(service) = &args.triage {
+            let res = crate::triage::cmd::demo_triage(&args, service, cluster, &opts).await;
+            demo.shutdown().await;
+            return res;
+        }
         if !args.headless {
             let tui_opts = tui_options(theme)?;
             let res = match crate::collect::kube::connect(&opts.kube).await {
@@ -394,7 +396,7 @@ fn demo(
         }
         demo.shutdown().await;
         let snap = result?;
-        let format = args.output;
+        let format = args.output.unwrap_or(crate::cli::OutputFormat::Json);
         let text = crate::output::render(&snap, format).map_err(|e| Failure::Internal(e.to_string()))?;
         std::io::stdout()
             .lock()

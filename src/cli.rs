@@ -31,6 +31,13 @@ pub enum Command {
     Snapshot(SnapshotArgs),
     /// The embedded simulated mesh: no cluster needed.
     Demo(DemoArgs),
+    /// On-call report for one service: verdict, signals vs baseline, culprits,
+    /// blast radius (exit 0 healthy, 1 degraded, 2 critical).
+    Triage(TriageArgs),
+    /// What changed between two snapshots (JSON files).
+    Diff(DiffArgs),
+    /// One collection written as a bundle folder (for `--from DIR`).
+    Record(RecordArgs),
     /// Print shell completions.
     Completions {
         /// bash, zsh, fish, elvish or powershell
@@ -45,6 +52,8 @@ pub enum OutputFormat {
     Dot,
     /// Plain-text tables of workloads and edges.
     Text,
+    /// A Mermaid flowchart of the graph, coloured by health.
+    Mermaid,
 }
 
 /// `--mesh`: which mesh's telemetry to read.
@@ -94,9 +103,60 @@ pub struct DemoArgs {
     /// `meshscope --kubeconfig FILE` can use it).
     #[arg(long, value_name = "FILE")]
     pub kubeconfig_out: Option<PathBuf>,
-    /// Output format of a headless run.
-    #[arg(short = 'o', long, value_enum, default_value_t = OutputFormat::Json)]
-    pub output: OutputFormat,
+    /// Output format of a headless run (default json; text for --triage).
+    #[arg(short = 'o', long, value_enum)]
+    pub output: Option<OutputFormat>,
+    /// Triage this service over the simulated mesh (three rounds
+    /// --interval apart) and print the report; exit as `triage` does.
+    #[arg(long, value_name = "SERVICE", conflicts_with_all = ["serve_only", "headless"])]
+    pub triage: Option<String>,
+    /// SLO file for --triage.
+    #[arg(long, value_name = "FILE", requires = "triage")]
+    pub slo: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct TriageArgs {
+    /// A Service or workload: `name`, `namespace/name`, or `name -n NS`.
+    pub service: String,
+    /// Read a bundle folder instead of a cluster (3+ scrape rounds give a baseline).
+    #[arg(long, value_name = "DIR")]
+    pub from: Option<PathBuf>,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: crate::triage::run::TriageFormat,
+    /// SLO file (TOML; default: $XDG_CONFIG_HOME/meshscope/slo.toml when it exists).
+    #[arg(long, value_name = "FILE")]
+    pub slo: Option<PathBuf>,
+    /// Open the TUI focused on the service after the report.
+    #[arg(long)]
+    pub tui: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// The earlier snapshot (JSON).
+    pub before: PathBuf,
+    /// The later snapshot (JSON).
+    pub after: PathBuf,
+    /// Output format.
+    #[arg(short = 'o', long, value_enum, default_value = "text")]
+    pub output: crate::triage::run::TriageFormat,
+    /// A success rate that moves by more than this many percentage points is reported.
+    #[arg(long, value_name = "POINTS", default_value_t = 1.0)]
+    pub success_points: f64,
+    /// Rps and latencies that move by more than this share (0.25 = 25%) are reported.
+    #[arg(long, value_name = "SHARE", default_value_t = 0.25)]
+    pub relative: f64,
+}
+
+#[derive(Debug, Args)]
+pub struct RecordArgs {
+    /// The folder to write (created; must be empty if it exists).
+    pub dir: PathBuf,
+    /// Replace IPs, pod-name hashes and principals with stable tokens.
+    #[arg(long)]
+    pub redact: bool,
 }
 
 /// Flags of every command that reads a cluster.

@@ -1,5 +1,7 @@
 //! Headless output of a snapshot.
 
+pub mod mermaid;
+
 use crate::cli::OutputFormat;
 use crate::model::snapshot::Snapshot;
 
@@ -22,6 +24,7 @@ pub fn render(snap: &Snapshot, format: OutputFormat) -> Result<String, OutputErr
         }
         OutputFormat::Dot => Ok(crate::model::graph::to_dot(snap)),
         OutputFormat::Text => Ok(text(snap)),
+        OutputFormat::Mermaid => Ok(mermaid::to_mermaid(snap)),
     }
 }
 

@@ -102,6 +102,21 @@ where
 
 /// List everything the model needs into an object set.
 pub async fn list_objects(client: &Client, scope: &Scope) -> (ObjectSet, Vec<SourceStatus>) {
+    list_objects_into(client, scope, None).await
+}
+
+/// [`list_objects`], also keeping a copy of every object listed in `raw`
+/// (for `meshscope record`).
+pub async fn list_objects_into(
+    client: &Client,
+    scope: &Scope,
+    mut raw: Option<&mut Vec<Value>>,
+) -> (ObjectSet, Vec<SourceStatus>) {
+    let mut keep = |v: &Value| {
+        if let Some(r) = raw.as_deref_mut() {
+            r.push(v.clone());
+        }
+    };
     let mut set = ObjectSet::default();
     let mut sources = Vec::new();
     let mut failed = 0usize;
@@ -143,7 +158,10 @@ pub async fn list_objects(client: &Client, scope: &Scope) -> (ObjectSet, Vec<Sou
     ];
     for (plural, res) in results {
         match res {
-            Ok(items) => items.into_iter().for_each(|v| set.add(v)),
+            Ok(items) => items.into_iter().for_each(|v| {
+                keep(&v);
+                set.add(v)
+            }),
             // Not served by this cluster (an API group disabled): nothing to read.
             Err(kube::Error::Api(s)) if s.code == 404 => {}
             Err(e) => {
@@ -169,7 +187,10 @@ pub async fn list_objects(client: &Client, scope: &Scope) -> (ObjectSet, Vec<Sou
                     match list_dynamic(client, scope, &ar, caps.scope == DiscoveryScope::Namespaced)
                         .await
                     {
-                        Ok(items) => items.into_iter().for_each(|v| set.add(v)),
+                        Ok(items) => items.into_iter().for_each(|v| {
+                            keep(&v);
+                            set.add(v)
+                        }),
                         Err(e) => {
                             failed += 1;
                             sources.push(list_failure(&ar.plural, scope, &e));
@@ -323,7 +344,8 @@ async fn scrape_pod(
     inv: &Inventory,
     pod: &PodInfo,
     opts: &ScrapeOptions,
-) -> Result<PodScrape, ScrapeError> {
+    keep_raw: bool,
+) -> Result<(PodScrape, Option<Vec<u8>>), ScrapeError> {
     let Some(proxy) = pod.proxy else {
         return Err(ScrapeError::Kube("no proxy".into()));
     };
@@ -350,6 +372,7 @@ async fn scrape_pod(
         let mut proc =
             ScrapeProcessor::new(ScrapeTarget::new(&pod.namespace, &pod.name, inv)).only(opts.mesh);
         let mut buf = vec![0u8; 64 * 1024];
+        let mut raw = keep_raw.then(Vec::new);
         loop {
             let n = body
                 .read(&mut buf)
@@ -359,12 +382,15 @@ async fn scrape_pod(
                 break;
             }
             proc.feed(&buf[..n]);
+            if let Some(r) = raw.as_mut() {
+                r.extend_from_slice(&buf[..n]);
+            }
         }
         let res = proc.finish();
-        Ok::<_, ScrapeError>((res.mesh, res.acc, res.stats))
+        Ok::<_, ScrapeError>((res.mesh, res.acc, res.stats, raw))
     };
     match tokio::time::timeout(opts.timeout, work).await {
-        Ok(Ok((mesh, data, stats))) => {
+        Ok(Ok((mesh, data, stats, raw))) => {
             if stats.samples_kept == 0 && stats.issue_count > 0 {
                 return Err(ScrapeError::Body(format!(
                     "not a metrics exposition ({} malformed lines, first: line {}: {})",
@@ -373,7 +399,7 @@ async fn scrape_pod(
                     stats.issues.first().map_or("", |i| i.message.as_str())
                 )));
             }
-            Ok(PodScrape { mesh, data })
+            Ok((PodScrape { mesh, data }, raw))
         }
         Ok(Err(e)) => Err(e),
         Err(_) => Err(ScrapeError::Timeout(opts.timeout)),
@@ -405,6 +431,23 @@ pub async fn scrape_round(
     opts: &ScrapeOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
 ) -> (Round, Vec<SourceStatus>) {
+    let (round, failures, _) = scrape_round_raw(client, inv, targets, opts, progress, false).await;
+    (round, failures)
+}
+
+/// A scrape body as served, keyed `namespace/pod` (for `meshscope record`).
+pub type RawScrapes = std::collections::BTreeMap<String, Vec<u8>>;
+
+/// [`scrape_round`], also returning the bodies as served when `keep_raw`.
+pub async fn scrape_round_raw(
+    client: &Client,
+    inv: &Inventory,
+    targets: &[&PodInfo],
+    opts: &ScrapeOptions,
+    progress: &(dyn Fn(usize, usize) + Sync),
+    keep_raw: bool,
+) -> (Round, Vec<SourceStatus>, RawScrapes) {
+    let mut raws = RawScrapes::new();
     let at_ms = now_ms();
     let total = targets.len();
     let mut done = 0usize;
@@ -418,7 +461,7 @@ pub async fn scrape_round(
     let mut results = futures::stream::iter(0..targets.len())
         .map(|i| {
             let pod = targets[i];
-            async move { (pod, scrape_pod(client, inv, pod, opts).await) }
+            async move { (pod, scrape_pod(client, inv, pod, opts, keep_raw).await) }
         })
         .buffer_unordered(opts.concurrency.max(1));
     while let Some((pod, res)) = results.next().await {
@@ -426,7 +469,10 @@ pub async fn scrape_round(
         progress(done, total);
         let key = format!("{}/{}", pod.namespace, pod.name);
         match res {
-            Ok(s) => {
+            Ok((s, raw)) => {
+                if let Some(r) = raw {
+                    raws.insert(key.clone(), r);
+                }
                 round.scrapes.insert(key, s);
             }
             Err(e) => failures.push(SourceStatus::new(
@@ -437,5 +483,5 @@ pub async fn scrape_round(
         }
     }
     failures.sort_by(|a, b| a.name.cmp(&b.name));
-    (round, failures)
+    (round, failures, raws)
 }

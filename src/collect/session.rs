@@ -206,3 +206,119 @@ pub async fn prometheus_in_cluster_snapshot(
     ));
     Ok(snap)
 }
+
+/// The raw material of a collection of several rounds (for `triage`, which
+/// needs a baseline window, and `record`, which writes it out).
+#[derive(Debug)]
+pub struct LiveRounds {
+    pub inventory: Inventory,
+    /// Rounds a window apart, oldest first.
+    pub rounds: Vec<Round>,
+    /// The scrape bodies as served, per round (empty unless asked for).
+    pub raw: Vec<crate::collect::live::RawScrapes>,
+    /// The objects as listed (empty unless asked for).
+    pub objects: Vec<serde_json::Value>,
+    pub sources: Vec<SourceStatus>,
+    pub cluster: ClusterInfo,
+    pub namespaces: Option<Vec<String>>,
+}
+
+/// A connected cluster and what was listed from it.
+pub struct LiveListing {
+    pub conn: Connected,
+    pub inventory: Inventory,
+    /// The objects as listed (empty unless asked for).
+    pub objects: Vec<serde_json::Value>,
+    pub sources: Vec<SourceStatus>,
+}
+
+/// Connect and list (keeping the objects as listed when `keep_raw`).
+pub async fn live_listing(opts: &LiveOptions, keep_raw: bool) -> Result<LiveListing, ConnectError> {
+    let conn = connect(&opts.kube).await?;
+    let mut objects = Vec::new();
+    let (set, mut sources) = crate::collect::live::list_objects_into(
+        &conn.client,
+        &conn.scope,
+        keep_raw.then_some(&mut objects),
+    )
+    .await;
+    let (inv, problems) = set.into_inventory();
+    for p in problems {
+        sources.push(SourceStatus::new(
+            format!("kube: {}", p.object),
+            SourceState::Degraded,
+            p.message,
+        ));
+    }
+    Ok(LiveListing {
+        conn,
+        inventory: inv,
+        objects,
+        sources,
+    })
+}
+
+/// Connect, list, scrape `n` rounds (at least 2) a window apart; keep the
+/// objects and scrape bodies as served when `keep_raw`.
+pub async fn live_rounds(
+    opts: &LiveOptions,
+    n: usize,
+    keep_raw: bool,
+) -> Result<LiveRounds, ConnectError> {
+    let listing = live_listing(opts, keep_raw).await?;
+    Ok(scrape_rounds(listing, opts, n, keep_raw).await)
+}
+
+/// Scrape `n` rounds (at least 2) a window apart over a listing.
+pub async fn scrape_rounds(
+    listing: LiveListing,
+    opts: &LiveOptions,
+    n: usize,
+    keep_raw: bool,
+) -> LiveRounds {
+    let LiveListing {
+        conn,
+        inventory: inv,
+        objects,
+        mut sources,
+    } = listing;
+    let targets = select_targets(&inv, &conn.scope, &opts.scrape);
+    let progress = stderr_progress(opts.progress);
+    let start = tokio::time::Instant::now();
+    let mut rounds = Vec::new();
+    let mut raw = Vec::new();
+    let mut failures: Vec<SourceStatus> = Vec::new();
+    for i in 0..n.max(2) {
+        if i > 0 {
+            tokio::time::sleep_until(start + opts.window * i as u32).await;
+        }
+        let (r, f, bodies) = crate::collect::live::scrape_round_raw(
+            &conn.client,
+            &inv,
+            &targets,
+            &opts.scrape,
+            &progress,
+            keep_raw,
+        )
+        .await;
+        rounds.push(r);
+        raw.push(bodies);
+        failures.extend(f);
+    }
+    failures.sort_by(|a, b| a.name.cmp(&b.name));
+    failures.dedup_by(|a, b| a.name == b.name);
+    sources.push(scrape_summary(&rounds, targets.len(), &failures));
+    sources.extend(failures);
+    LiveRounds {
+        inventory: inv,
+        rounds,
+        raw,
+        objects,
+        sources,
+        cluster: ClusterInfo {
+            context: conn.context.clone(),
+            server: Some(conn.server.clone()),
+        },
+        namespaces: conn.scope.namespaces(),
+    }
+}
