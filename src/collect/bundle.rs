@@ -143,13 +143,7 @@ fn read_manifests(dir: &Path, manifests_dir: &Path) -> (Inventory, Vec<SourceSta
     }
     let objects = set.count;
     let (inv, problems) = set.into_inventory();
-    for p in &problems {
-        sources.push(SourceStatus::new(
-            format!("manifests: {}", p.object),
-            SourceState::Degraded,
-            p.message.clone(),
-        ));
-    }
+    sources.extend(problems.iter().map(|p| p.to_source("manifests")));
     let state = if bad_files > 0 || bad_docs > 0 || !problems.is_empty() {
         SourceState::Degraded
     } else {

@@ -26,6 +26,17 @@ pub struct ObjectProblem {
     pub message: String,
 }
 
+impl ObjectProblem {
+    /// The problem as a degraded source named `{origin}: {object}`.
+    pub fn to_source(&self, origin: &str) -> crate::model::snapshot::SourceStatus {
+        crate::model::snapshot::SourceStatus::new(
+            format!("{origin}: {}", self.object),
+            crate::model::snapshot::SourceState::Degraded,
+            self.message.clone(),
+        )
+    }
+}
+
 /// Objects grouped by kind, before conversion.
 #[derive(Default)]
 pub struct ObjectSet {

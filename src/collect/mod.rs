@@ -2,6 +2,7 @@
 
 pub mod bundle;
 pub mod feed;
+pub mod http;
 pub mod k8s;
 pub mod kube;
 pub mod live;

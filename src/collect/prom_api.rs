@@ -16,6 +16,8 @@ use std::time::{Duration, Instant};
 use futures::stream::{self, StreamExt};
 use reqwest::Url;
 
+use crate::collect::http::{base_url, error_chain};
+
 use crate::collect::prom_api::mapping::{ByTarget, FAMILIES, FamilyKind, MapStats, group_into};
 use crate::collect::prom_api::response::{QueryResult, ResponseError, parse_query_response};
 use crate::model::build::{BuildContext, EdgeInputs, build_from_inputs, rfc3339};
@@ -104,17 +106,6 @@ pub struct PromClient {
     url: String,
 }
 
-fn error_chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    msg
-}
-
 impl PromClient {
     /// A client for the Prometheus at `url` (e.g. `http://prometheus:9090`,
     /// or with a path prefix `http://host/prometheus`).
@@ -124,16 +115,7 @@ impl PromClient {
             url: url.to_string(),
             message,
         };
-        let mut base = Url::parse(url).map_err(|e| bad(e.to_string()))?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(bad(format!(
-                "scheme {:?} is not http or https",
-                base.scheme()
-            )));
-        }
-        if !base.path().ends_with('/') {
-            base.set_path(&format!("{}/", base.path()));
-        }
+        let base = base_url(url).map_err(bad)?;
         let endpoint = base.join("api/v1/query").map_err(|e| bad(e.to_string()))?;
         let http = reqwest::Client::builder()
             .timeout(REQUEST_TIMEOUT)

@@ -5,7 +5,7 @@ use std::io::{IsTerminal, Write};
 use std::time::Duration;
 
 use crate::collect::kube::{ConnectError, Connected, KubeOptions, connect};
-use crate::collect::live::{ScrapeOptions, list_objects, scrape_round, select_targets};
+use crate::collect::live::{ScrapeOptions, list_objects, select_targets};
 use crate::collect::traces::TraceSource;
 use crate::model::build::{BuildContext, Round, build_snapshot};
 use crate::model::inventory::Inventory;
@@ -41,13 +41,7 @@ pub fn stderr_progress(enabled: bool) -> impl Fn(usize, usize) + Sync {
 pub async fn inventory(conn: &Connected) -> (Inventory, Vec<SourceStatus>) {
     let (set, mut sources) = list_objects(&conn.client, &conn.scope).await;
     let (inv, problems) = set.into_inventory();
-    for p in problems {
-        sources.push(SourceStatus::new(
-            format!("kube: {}", p.object),
-            SourceState::Degraded,
-            p.message,
-        ));
-    }
+    sources.extend(problems.iter().map(|p| p.to_source("kube")));
     (inv, sources)
 }
 
@@ -87,38 +81,38 @@ pub async fn live_snapshot_traced(
     opts: &LiveOptions,
     traces: Option<&TraceSource>,
 ) -> Result<Snapshot, ConnectError> {
-    let conn = connect(&opts.kube).await?;
-    let (inv, mut sources) = inventory(&conn).await;
-    let targets = select_targets(&inv, &conn.scope, &opts.scrape);
-    let progress = stderr_progress(opts.progress);
-    let start = tokio::time::Instant::now();
-    let (r1, f1) = scrape_round(&conn.client, &inv, &targets, &opts.scrape, &progress).await;
-    tokio::time::sleep_until(start + opts.window).await;
-    let (r2, f2) = scrape_round(&conn.client, &inv, &targets, &opts.scrape, &progress).await;
-    let mut failures: Vec<SourceStatus> = f1.into_iter().chain(f2).collect();
-    failures.sort_by(|a, b| a.name.cmp(&b.name));
-    failures.dedup_by(|a, b| a.name == b.name);
-    let rounds = vec![r1, r2];
-    sources.push(scrape_summary(&rounds, targets.len(), &failures));
-    sources.extend(failures);
+    let r = live_rounds(opts, 2, false).await?;
+    let snap = build_live(&r);
+    Ok(finish(snap, &r.inventory, opts, traces).await)
+}
+
+/// The snapshot of collected rounds, before traces and the analysis.
+pub fn build_live(r: &LiveRounds) -> Snapshot {
     let ctx = BuildContext {
-        sources,
-        cluster: Some(ClusterInfo {
-            context: conn.context.clone(),
-            server: Some(conn.server.clone()),
-        }),
-        namespaces: conn.scope.namespaces(),
+        sources: r.sources.clone(),
+        cluster: Some(r.cluster.clone()),
+        namespaces: r.namespaces.clone(),
     };
-    let mut snap = build_snapshot(&inv, &rounds, ctx);
+    build_snapshot(&r.inventory, &r.rounds, ctx)
+}
+
+/// What every live snapshot gets after it is built: the `--mesh` override,
+/// trace spans merged in, then the analysis (which sees the trace edges).
+async fn finish(
+    mut snap: Snapshot,
+    inv: &Inventory,
+    opts: &LiveOptions,
+    traces: Option<&TraceSource>,
+) -> Snapshot {
     if let Some(m) = opts.scrape.mesh {
         snap.mesh.kind = m;
     }
     if let Some(t) = traces {
-        t.merge_into(&mut snap, &inv).await;
+        t.merge_into(&mut snap, inv).await;
     }
     let cfg = crate::analyze::AnalyzeConfig::default();
-    crate::analyze::analyze(&mut snap, &inv, opts.declared.as_ref(), &cfg);
-    Ok(snap)
+    crate::analyze::analyze(&mut snap, inv, opts.declared.as_ref(), &cfg);
+    snap
 }
 
 /// A snapshot from Prometheus: the cluster (when reachable) still gives the
@@ -166,17 +160,8 @@ pub async fn prometheus_live_snapshot_traced(
         cluster,
         namespaces,
     };
-    let mut snap =
-        crate::collect::prom_api::prometheus_snapshot(url, opts.window, &inv, ctx).await?;
-    if let Some(m) = opts.scrape.mesh {
-        snap.mesh.kind = m;
-    }
-    if let Some(t) = traces {
-        t.merge_into(&mut snap, &inv).await;
-    }
-    let cfg = crate::analyze::AnalyzeConfig::default();
-    crate::analyze::analyze(&mut snap, &inv, opts.declared.as_ref(), &cfg);
-    Ok(snap)
+    let snap = crate::collect::prom_api::prometheus_snapshot(url, opts.window, &inv, ctx).await?;
+    Ok(finish(snap, &inv, opts, traces).await)
 }
 
 /// `--prometheus auto`: find the mesh's Prometheus in the cluster, reach it
@@ -243,13 +228,7 @@ pub async fn live_listing(opts: &LiveOptions, keep_raw: bool) -> Result<LiveList
     )
     .await;
     let (inv, problems) = set.into_inventory();
-    for p in problems {
-        sources.push(SourceStatus::new(
-            format!("kube: {}", p.object),
-            SourceState::Degraded,
-            p.message,
-        ));
-    }
+    sources.extend(problems.iter().map(|p| p.to_source("kube")));
     Ok(LiveListing {
         conn,
         inventory: inv,

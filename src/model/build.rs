@@ -120,6 +120,13 @@ pub fn rfc3339(ms: i64) -> String {
 /// references, combined once per edge, and only the deduped results are
 /// owned.
 pub fn build_snapshot(inv: &Inventory, rounds: &[Round], ctx: BuildContext) -> Snapshot {
+    let refs: Vec<&Round> = rounds.iter().collect();
+    build_snapshot_refs(inv, &refs, ctx)
+}
+
+/// [`build_snapshot`] over borrowed rounds, for windows picked out of a
+/// longer series (triage's baseline) without copying any round.
+pub fn build_snapshot_refs(inv: &Inventory, rounds: &[&Round], ctx: BuildContext) -> Snapshot {
     let (first, last, window_s, at_ms) = window_of(rounds);
     let mut asm = Assembly::new(ctx.namespaces.clone(), window_s);
     let mut meshes = Vec::new();
@@ -269,9 +276,9 @@ impl Scratch {
 }
 
 /// The first and last rounds, the window in seconds and its end.
-fn window_of(rounds: &[Round]) -> (Option<&Round>, Option<&Round>, f64, i64) {
-    let last = rounds.iter().max_by_key(|r| r.at_ms);
-    let first = rounds.iter().min_by_key(|r| r.at_ms);
+fn window_of<'a>(rounds: &[&'a Round]) -> (Option<&'a Round>, Option<&'a Round>, f64, i64) {
+    let last = rounds.iter().copied().max_by_key(|r| r.at_ms);
+    let first = rounds.iter().copied().min_by_key(|r| r.at_ms);
     let (window_ms, first) = match (first, last) {
         (Some(f), Some(l)) if l.at_ms > f.at_ms => (l.at_ms - f.at_ms, Some(f)),
         _ => (0, None),

@@ -13,7 +13,6 @@ use serde_json::{Value, json};
 
 use crate::app_main::{Failure, declared, live_options, runtime};
 use crate::collect::session::{LiveRounds, live_rounds};
-use crate::model::build::{BuildContext, build_snapshot};
 use crate::model::snapshot::Snapshot;
 
 /// What was written.
@@ -43,12 +42,7 @@ pub fn clean_object(mut v: Value) -> Option<Value> {
 /// The snapshot the live path builds from these rounds (what `snapshot`
 /// would have printed).
 pub fn live_snapshot_of(r: &LiveRounds, declared: Option<&crate::analyze::Declared>) -> Snapshot {
-    let ctx = BuildContext {
-        sources: r.sources.clone(),
-        cluster: Some(r.cluster.clone()),
-        namespaces: r.namespaces.clone(),
-    };
-    let mut snap = build_snapshot(&r.inventory, &r.rounds, ctx);
+    let mut snap = crate::collect::session::build_live(r);
     crate::analyze::analyze(
         &mut snap,
         &r.inventory,

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::app_main::Failure;
 use crate::collect::session::LiveOptions;
-use crate::model::build::{BuildContext, Round, build_snapshot};
+use crate::model::build::{BuildContext, Round, build_snapshot_refs};
 use crate::model::inventory::Inventory;
 use crate::model::snapshot::{ClusterInfo, SourceStatus};
 use crate::triage::slo::SloConfig;
@@ -48,17 +48,17 @@ pub fn windows(m: &Material) -> Windows {
         cluster: m.cluster.clone(),
         namespaces: m.namespaces.clone(),
     };
-    let build = |rounds: &[Round]| build_snapshot(&m.inventory, rounds, ctx());
+    let build = |rounds: &[&Round]| build_snapshot_refs(&m.inventory, rounds, ctx());
     let n = m.rounds.len();
     let (mut now, baseline, long) = if n >= 3 {
         let (first, mid, last) = (&m.rounds[0], &m.rounds[n / 2], &m.rounds[n - 1]);
         (
-            build(&[mid.clone(), last.clone()]),
-            Some(build(&[first.clone(), mid.clone()])),
-            Some(build(&[first.clone(), last.clone()])),
+            build(&[mid, last]),
+            Some(build(&[first, mid])),
+            Some(build(&[first, last])),
         )
     } else {
-        (build(&m.rounds), None, None)
+        (build(&m.rounds.iter().collect::<Vec<_>>()), None, None)
     };
     crate::analyze::analyze(
         &mut now,

@@ -3,7 +3,7 @@
 
 use crate::analyze::gaps::{Ctx, gap};
 use crate::analyze::index::is_control_plane;
-use crate::model::snapshot::{Gap, Severity};
+use crate::model::snapshot::{Edge, Evidence, Gap, Severity};
 
 fn injection(ctx: &Ctx, ns: &str) -> Option<String> {
     let info = ctx.inv.namespaces.get(ns)?;
@@ -43,35 +43,12 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
                 "{id} runs without a mesh proxy although namespace {} enables injection ({how}).", w.namespace)));
             continue;
         }
-        let meshed = |n: &str| ctx.node(n).is_some_and(|n| n.meshed);
-        let peers: Vec<&str> = ctx
-            .snap
-            .edges
-            .iter()
-            .enumerate()
-            .filter_map(|(i, e)| {
-                if ctx.callers[i].id == *id && meshed(&e.target) {
-                    Some(e.target.as_str())
-                } else if e.target == *id && meshed(&e.source) {
-                    Some(e.source.as_str())
-                } else {
-                    None
-                }
-            })
-            .collect();
-        if let Some(first) = peers.first() {
+        if let Some(peers) = meshed_peers(ctx, id, resolved_caller, |_| true) {
             out.push(gap(
                 "unmeshed_workload",
                 Severity::Info,
                 subject,
-                format!(
-                    "{id} runs without a mesh proxy but talks to meshed workloads ({first}{}).",
-                    if peers.len() > 1 {
-                        format!(" and {} more", peers.len() - 1)
-                    } else {
-                        String::new()
-                    }
-                ),
+                format!("{id} runs without a mesh proxy but talks to meshed workloads ({peers})."),
             ));
         }
     }
@@ -82,44 +59,68 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
 /// Workloads the inventory does not know, seen only in traces (their
 /// spans carry no mesh identity), that talk to meshed workloads.
 fn trace_only(ctx: &Ctx) -> Vec<Gap> {
-    use crate::model::snapshot::{Evidence, NodeKind};
+    use crate::model::snapshot::NodeKind;
     let mut out = Vec::new();
     for n in &ctx.snap.nodes {
         if n.kind != NodeKind::Workload || n.meshed || ctx.inv.workload(&n.id).is_some() {
             continue;
         }
-        let meshed = |id: &str| ctx.node(id).is_some_and(|m| m.meshed);
-        let peers: Vec<&str> = ctx
-            .snap
-            .edges
-            .iter()
-            .filter(|e| e.evidence == [Evidence::Traces])
-            .filter_map(|e| {
-                if e.source == n.id && meshed(&e.target) {
-                    Some(e.target.as_str())
-                } else if e.target == n.id && meshed(&e.source) {
-                    Some(e.source.as_str())
-                } else {
-                    None
-                }
-            })
-            .collect();
-        if let Some(first) = peers.first() {
+        let trace_edges = |e: &Edge| e.evidence == [Evidence::Traces];
+        if let Some(peers) = meshed_peers(ctx, &n.id, edge_source, trace_edges) {
             out.push(gap(
                 "unmeshed_workload",
                 Severity::Info,
                 format!("Workload/{}", n.id),
                 format!(
-                    "{} is seen only in traces (no proxy reports it) and talks to meshed workloads ({first}{}).",
-                    n.id,
-                    if peers.len() > 1 {
-                        format!(" and {} more", peers.len() - 1)
-                    } else {
-                        String::new()
-                    }
+                    "{} is seen only in traces (no proxy reports it) and talks to meshed workloads ({peers}).",
+                    n.id
                 ),
             ));
         }
     }
     out
+}
+
+/// The meshed workloads `id` calls or is called by over the edges `keep`
+/// admits (`source_of` names an edge's caller), as `first` or `first and N
+/// more`; `None` when there are none.
+fn meshed_peers(
+    ctx: &Ctx,
+    id: &str,
+    source_of: for<'b> fn(&'b Ctx, usize, &'b Edge) -> &'b str,
+    keep: impl Fn(&Edge) -> bool,
+) -> Option<String> {
+    let meshed = |n: &str| ctx.node(n).is_some_and(|n| n.meshed);
+    let peers: Vec<&str> = ctx
+        .snap
+        .edges
+        .iter()
+        .enumerate()
+        .filter(|(_, e)| keep(e))
+        .filter_map(|(i, e)| {
+            let source = source_of(ctx, i, e);
+            if source == id && meshed(&e.target) {
+                Some(e.target.as_str())
+            } else if e.target == id && meshed(&e.source) {
+                Some(e.source.as_str())
+            } else {
+                None
+            }
+        })
+        .collect();
+    let first = peers.first()?;
+    Some(match peers.len() {
+        1 => (*first).to_string(),
+        n => format!("{first} and {} more", n - 1),
+    })
+}
+
+/// An edge's caller as the analysis resolved it.
+fn resolved_caller<'b>(ctx: &'b Ctx, i: usize, _: &'b Edge) -> &'b str {
+    ctx.callers[i].id.as_str()
+}
+
+/// An edge's caller as the snapshot names it.
+fn edge_source<'b>(_: &'b Ctx, _: usize, e: &'b Edge) -> &'b str {
+    e.source.as_str()
 }

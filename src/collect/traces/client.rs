@@ -8,6 +8,8 @@
 use std::time::Duration;
 
 use reqwest::Url;
+
+use crate::collect::http::{base_url, error_chain};
 use serde_json::Value;
 
 use super::TraceInput;
@@ -84,17 +86,6 @@ enum Got {
     Status(u16, String),
 }
 
-fn chain(e: &dyn std::error::Error) -> String {
-    let mut msg = e.to_string();
-    let mut src = e.source();
-    while let Some(s) = src {
-        msg.push_str(": ");
-        msg.push_str(&s.to_string());
-        src = s.source();
-    }
-    msg
-}
-
 impl Client {
     fn new(url: &str, timeout: Duration) -> Result<Client, ClientError> {
         crate::collect::kube::install_crypto_provider();
@@ -102,21 +93,12 @@ impl Client {
             url: url.to_string(),
             message,
         };
-        let mut base = Url::parse(url).map_err(|e| bad(e.to_string()))?;
-        if !matches!(base.scheme(), "http" | "https") {
-            return Err(bad(format!(
-                "scheme {:?} is not http or https",
-                base.scheme()
-            )));
-        }
-        if !base.path().ends_with('/') {
-            base.set_path(&format!("{}/", base.path()));
-        }
+        let base = base_url(url).map_err(bad)?;
         let http = reqwest::Client::builder()
             .timeout(timeout)
             .connect_timeout(timeout.min(Duration::from_secs(3)))
             .build()
-            .map_err(|e| bad(format!("HTTP client: {}", chain(&e))))?;
+            .map_err(|e| bad(format!("HTTP client: {}", error_chain(&e))))?;
         Ok(Client { http, base })
     }
 
@@ -147,9 +129,9 @@ impl Client {
             .header("accept", "application/json")
             .send()
             .await
-            .map_err(|e| err(chain(&e)))?;
+            .map_err(|e| err(error_chain(&e)))?;
         let status = resp.status().as_u16();
-        let text = resp.text().await.map_err(|e| err(chain(&e)))?;
+        let text = resp.text().await.map_err(|e| err(error_chain(&e)))?;
         if !(200..300).contains(&status) {
             return Ok(Got::Status(status, text.chars().take(200).collect()));
         }

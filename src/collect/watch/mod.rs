@@ -201,7 +201,6 @@ impl WatchSet {
                 };
                 let to_value = |mut o: DynamicObject| {
                     o.types = Some(types.clone());
-                    o.metadata.managed_fields = None;
                     serde_json::to_value(o).unwrap_or_default()
                 };
                 let mut stream = watcher(api, config).default_backoff().boxed();
@@ -301,17 +300,7 @@ impl WatchSet {
     /// not be read (as sources).
     pub fn current(&self) -> (Inventory, Vec<SourceStatus>) {
         let (inv, problems) = self.objects().into_inventory();
-        let problems = problems
-            .into_iter()
-            .map(|p| {
-                SourceStatus::new(
-                    format!("kube: {}", p.object),
-                    SourceState::Degraded,
-                    p.message,
-                )
-            })
-            .collect();
-        (inv, problems)
+        (inv, problems.iter().map(|p| p.to_source("kube")).collect())
     }
 
     /// The inventory with every source: the watches', then the objects'.

@@ -68,25 +68,11 @@ pub fn object_key(v: &Value) -> Option<String> {
     })
 }
 
-/// Strip what only the server sets, so that a change of resourceVersion
-/// alone is not a change of the rule.
+/// The rule as the rule diffs compare it (server-set fields and
+/// bookkeeping removed): a change of resourceVersion alone is not a change.
 fn semantic(v: &Value) -> Value {
-    let mut v = v.clone();
-    if let Some(meta) = v.get_mut("metadata").and_then(Value::as_object_mut) {
-        for k in [
-            "resourceVersion",
-            "managedFields",
-            "generation",
-            "uid",
-            "creationTimestamp",
-        ] {
-            meta.remove(k);
-        }
-    }
-    if let Some(map) = v.as_object_mut() {
-        map.remove("status");
-    }
-    v
+    let ns = v["metadata"]["namespace"].as_str().unwrap_or_default();
+    crate::analyze::diffs::normalize(v, ns)
 }
 
 /// Trim what meshscope never needs to keep (managed fields are large).

@@ -56,13 +56,14 @@ pub(crate) async fn handle(
     if !exists {
         return status::not_found_object("", "pods", &pod);
     }
-    let ports: Vec<u16> = uri
-        .query()
-        .unwrap_or_default()
-        .split('&')
-        .filter_map(|kv| kv.strip_prefix("ports="))
-        .flat_map(|v| v.split("%2C").flat_map(|p| p.split(',')))
-        .filter_map(|p| p.parse().ok())
+    let pairs = axum::extract::Query::<Vec<(String, String)>>::try_from_uri(&uri)
+        .map(|q| q.0)
+        .unwrap_or_default();
+    let ports: Vec<u16> = pairs
+        .iter()
+        .filter(|(k, _)| k == "ports")
+        .flat_map(|(_, v)| v.split(','))
+        .filter_map(|p| p.trim().parse().ok())
         .collect();
     let [port] = ports.as_slice() else {
         return status::bad_request(&format!(
