@@ -206,7 +206,7 @@ fn snapshot(args: SnapshotArgs, cluster: &ClusterArgs) -> Result<u8, Failure> {
             opts.declared = declared;
             match &cluster.prometheus {
                 Some(auto) if auto == "auto" => runtime()?.block_on(
-                    crate::collect::session::prometheus_in_cluster_snapshot(&opts),
+                    crate::collect::session::prometheus_in_cluster_snapshot(&opts, traces.as_ref()),
                 )?,
                 Some(url) => runtime()?.block_on(
                     crate::collect::session::prometheus_live_snapshot_traced(

@@ -268,6 +268,7 @@ async fn mesh_override_picks_the_proxies() {
         scraped(&auto)
     );
     // Envoy's cluster stats are the client side only: no unknown callers.
+    assert!(!envoy.edges.is_empty(), "the Envoy dialect read no edge");
     assert!(envoy.edges.iter().all(|e| e.source != "unknown"));
     assert_eq!(linkerd.mesh.kind, MeshKind::Linkerd);
     assert!(linkerd.edges.is_empty());

@@ -425,7 +425,7 @@ async fn prometheus_found_in_the_cluster_through_a_port_forward() {
             progress: false,
             declared: None,
         };
-        let err = prometheus_in_cluster_snapshot(&opts).await.err().unwrap();
+        let err = prometheus_in_cluster_snapshot(&opts, None).await.err().unwrap();
         assert_eq!(err.exit_code(), 4, "{err}");
         assert!(err.to_string().contains("istio-system/prometheus"), "{err}");
 
@@ -454,7 +454,7 @@ async fn prometheus_found_in_the_cluster_through_a_port_forward() {
         api.add_port_forward("istio-system", "prometheus-7d9f8-x2x4q", 9090, addr);
         wait_samples(&prom, targets, case).await;
 
-        let snap = prometheus_in_cluster_snapshot(&opts).await.unwrap();
+        let snap = prometheus_in_cluster_snapshot(&opts, None).await.unwrap();
         let via = snap
             .sources
             .iter()

@@ -169,6 +169,7 @@ pub async fn prometheus_live_snapshot_traced(
 /// reachable cluster there is nothing to find: exit 4.
 pub async fn prometheus_in_cluster_snapshot(
     opts: &LiveOptions,
+    traces: Option<&TraceSource>,
 ) -> Result<Snapshot, crate::app_main::Failure> {
     use crate::app_main::Failure;
     use crate::collect::portforward;
@@ -179,7 +180,7 @@ pub async fn prometheus_in_cluster_snapshot(
     let fwd = portforward::forward(&conn.client, found)
         .await
         .map_err(|e| Failure::Internal(format!("--prometheus auto: {e}")))?;
-    let mut snap = prometheus_live_snapshot(opts, &fwd.url).await?;
+    let mut snap = prometheus_live_snapshot_traced(opts, &fwd.url, traces).await?;
     let f = &fwd.found;
     snap.sources.push(SourceStatus::new(
         "prometheus: in-cluster",
