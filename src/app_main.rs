@@ -257,8 +257,7 @@ pub fn demo_scenario(
 /// Run the TUI over a connected cluster until the user quits.
 pub async fn run_tui(
     conn: crate::collect::kube::Connected,
-    interval: std::time::Duration,
-    scrape: ScrapeOptions,
+    feed_opts: crate::collect::feed::FeedOptions,
     mut opts: crate::tui::TuiOptions,
 ) -> Result<(), Failure> {
     use std::sync::Arc;
@@ -276,7 +275,7 @@ pub async fn run_tui(
         crate::collect::kube::Scope::Namespace(ns) => Some(ns.clone()),
     };
     let collector = tokio::spawn(crate::collect::feed::run(
-        conn, interval, scrape, snap_tx, prog_tx, cmd_rx,
+        conn, feed_opts, snap_tx, prog_tx, cmd_rx,
     ));
     let feed = crate::tui::Feed {
         snapshots: snap_rx,
@@ -292,19 +291,28 @@ pub fn tui_options(theme: &str) -> Result<crate::tui::TuiOptions, Failure> {
     crate::tui::TuiOptions::from_user_config(theme).map_err(|e| Failure::BadInput(format!("{e:#}")))
 }
 
+/// What the TUI's feed collects, from the command line.
+pub fn feed_options(cluster: &ClusterArgs) -> Result<crate::collect::feed::FeedOptions, Failure> {
+    let live = live_options(cluster);
+    Ok(crate::collect::feed::FeedOptions {
+        interval: live.window.min(std::time::Duration::from_secs(10)),
+        scrape: live.scrape,
+        declared: declared(cluster.declared.as_deref())?,
+        traces: cluster
+            .traces
+            .clone()
+            .map(crate::collect::traces::TraceSource::new),
+    })
+}
+
 fn tui(cluster: &ClusterArgs, theme: &str) -> Result<u8, Failure> {
     let opts = tui_options(theme)?;
     let live = live_options(cluster);
+    let feed = feed_options(cluster)?;
     runtime()?.block_on(async {
         // Connect (and run exec credential plugins) before raw mode.
         let conn = crate::collect::kube::connect(&live.kube).await?;
-        run_tui(
-            conn,
-            live.window.min(std::time::Duration::from_secs(10)),
-            live.scrape,
-            opts,
-        )
-        .await?;
+        run_tui(conn, feed, opts).await?;
         Ok(0)
     })
 }
@@ -340,6 +348,7 @@ async fn demo_traces(
 fn demo(args: DemoArgs, cluster: &ClusterArgs, theme: &str) -> Result<u8, Failure> {
     let mesh = cluster.mesh;
     let traces_url = cluster.traces.clone();
+    let declared = declared(cluster.declared.as_deref())?;
     use crate::sim::apiserver::ApiServerConfig;
     use crate::sim::demo::Demo;
     let scenario = demo_scenario(&args, mesh)?;
@@ -369,24 +378,35 @@ fn demo(args: DemoArgs, cluster: &ClusterArgs, theme: &str) -> Result<u8, Failur
             window: args.interval,
             scrape: ScrapeOptions::default(),
             progress: args.headless,
-            declared: None,
+            declared,
         };
         if let Some(service) = &args.triage {
             let res = crate::triage::cmd::demo_triage(&args, service, cluster, &opts).await;
             demo.shutdown().await;
             return res;
         }
+        // The demo's own Jaeger (unless --traces names another backend).
+        let (jaeger, traces) = demo_traces(&demo, traces_url).await;
         if !args.headless {
-            let tui_opts = tui_options(theme)?;
-            let res = match crate::collect::kube::connect(&opts.kube).await {
-                Ok(conn) => run_tui(conn, opts.window, opts.scrape.clone(), tui_opts).await,
-                Err(e) => Err(Failure::from(e)),
+            let feed = crate::collect::feed::FeedOptions {
+                interval: opts.window,
+                scrape: opts.scrape.clone(),
+                declared: opts.declared.clone(),
+                traces,
             };
+            let res = match tui_options(theme) {
+                Ok(tui_opts) => match crate::collect::kube::connect(&opts.kube).await {
+                    Ok(conn) => run_tui(conn, feed, tui_opts).await,
+                    Err(e) => Err(Failure::from(e)),
+                },
+                Err(e) => Err(e),
+            };
+            if let Some(j) = jaeger {
+                j.shutdown().await;
+            }
             demo.shutdown().await;
             return res.map(|()| 0);
         }
-        // The demo's own Jaeger (unless --traces names another backend).
-        let (jaeger, traces) = demo_traces(&demo, traces_url).await;
         let result = tokio::select! {
             r = live_snapshot_traced(&opts, traces.as_ref()) => r.map_err(Failure::from),
             _ = tokio::signal::ctrl_c() => Err(Failure::Internal("interrupted".into())),

@@ -118,6 +118,10 @@ async fn watches_follow_changes_and_survive_drops_and_410() -> TestResult {
         server.drop_watches();
         server.store().apply(vs(50))?;
         eventually("the change after 410", || w.rule_events().len() == 2).await?;
+        let seqs: Vec<u64> = w.rule_events().iter().map(|e| e.seq).collect();
+        assert_eq!(seqs, [0, 1]);
+        assert_eq!(w.rule_events_after(Some(0)).len(), 1);
+        assert!(w.rule_events_after(Some(1)).is_empty());
         eventually("the restart in sources", || {
             w.sources()[0]
                 .detail

@@ -4,15 +4,23 @@
 //! it on a `watch` channel (latest wins: a stale scrape is worthless).
 //! Commands from the UI (refresh now, pause, namespace) arrive on a bounded
 //! channel.
+//!
+//! Like a headless snapshot, each snapshot merges the trace backend's
+//! spans (`--traces`, fetched every [`TRACE_REFRESH`] alongside a scrape
+//! round) and is analysed against `--declared`; the watches' changes to
+//! mesh rules go through a [`RuleHistory`] and the last [`RULE_CHANGES`]
+//! of them are attached as `rule_diffs` (`source: watch`).
 
 use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
+use crate::analyze::history::RuleHistory;
 use crate::collect::kube::{Connected, Scope};
 use crate::collect::live::{ScrapeOptions, scrape_round, select_targets};
 use crate::collect::session::scrape_summary;
+use crate::collect::traces::{TraceInput, TraceSource};
 use crate::collect::watch::WatchSet;
 use crate::model::build::{BuildContext, Round, build_snapshot};
 use crate::model::inventory::Inventory;
@@ -21,6 +29,25 @@ use crate::tui::{Command, Progress};
 
 /// How long to wait for the watches' first lists before the first round.
 const FIRST_SYNC: Duration = Duration::from_secs(10);
+
+/// How often the trace backend is searched again (a search covers the
+/// last 15 minutes and asks each service for up to 50 traces).
+pub const TRACE_REFRESH: Duration = Duration::from_secs(30);
+
+/// How far back the watched rule changes shown in a snapshot go.
+pub const RULE_CHANGES: Duration = Duration::from_secs(30 * 60);
+
+/// What the feed collects besides the proxies' metrics.
+#[derive(Debug, Clone)]
+pub struct FeedOptions {
+    /// Time between scrape rounds.
+    pub interval: Duration,
+    pub scrape: ScrapeOptions,
+    /// `--declared`: extra declared topology for the analysis.
+    pub declared: Option<crate::analyze::Declared>,
+    /// `--traces`: the trace backend to merge.
+    pub traces: Option<TraceSource>,
+}
 
 /// The watches' view of the cluster, rebuilt only when an object changed.
 struct Objects {
@@ -69,16 +96,69 @@ pub fn backoff(interval: Duration, failures: u32) -> Duration {
     (interval * factor).min(Duration::from_secs(60))
 }
 
+/// The watches' rule changes, diffed as they arrive.
+struct RuleChanges {
+    history: RuleHistory,
+    /// The last watch event taken (`None`: none yet from this WatchSet).
+    seen: Option<u64>,
+}
+
+impl RuleChanges {
+    /// Take the events recorded since the last call and attach the last
+    /// [`RULE_CHANGES`] to the snapshot.
+    fn update(&mut self, watches: &WatchSet, snap: &mut Snapshot) {
+        for ev in watches.rule_events_after(self.seen) {
+            self.seen = Some(ev.seq);
+            let at = jiff::Timestamp::from_millisecond(ev.at_ms).unwrap_or_else(|_| now());
+            self.history
+                .record(at, ev.before.as_ref(), ev.after.as_ref());
+        }
+        let since = now()
+            .checked_sub(jiff::SignedDuration::try_from(RULE_CHANGES).unwrap_or_default())
+            .unwrap_or_else(|_| now());
+        self.history.prune_before(since);
+        self.history.attach(snap, since);
+    }
+}
+
+fn now() -> jiff::Timestamp {
+    jiff::Timestamp::from_millisecond(crate::collect::live::now_ms())
+        .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
+}
+
+/// The last trace search and when it was made.
+#[derive(Default)]
+struct Traces {
+    latest: Option<TraceInput>,
+    fetched: Option<tokio::time::Instant>,
+}
+
+impl Traces {
+    fn due(&self, source: Option<&TraceSource>) -> bool {
+        source.is_some() && self.fetched.is_none_or(|t| t.elapsed() >= TRACE_REFRESH)
+    }
+}
+
 /// Run until `Command::Quit` or until the command channel closes.
 pub async fn run(
     mut conn: Connected,
-    interval: Duration,
-    scrape: ScrapeOptions,
+    feed: FeedOptions,
     snapshots: watch::Sender<Arc<Snapshot>>,
     progress: watch::Sender<Progress>,
     mut commands: mpsc::Receiver<Command>,
 ) {
+    let FeedOptions {
+        interval,
+        scrape,
+        declared,
+        traces: trace_source,
+    } = feed;
     let mut objects = Objects::start(&conn).await;
+    let mut rules = RuleChanges {
+        history: RuleHistory::default(),
+        seen: None,
+    };
+    let mut traces = Traces::default();
     let mut prev: Option<Round> = None;
     let mut paused = false;
     // Failing pods: consecutive failures and when to try again.
@@ -104,8 +184,22 @@ pub async fn run(
                     p.total = total;
                 });
             };
-            let (round, failures) =
-                scrape_round(&conn.client, inv, &targets, &scrape, &report).await;
+            let fetch = async {
+                match &trace_source {
+                    Some(t) if traces.due(Some(t)) => {
+                        Some(crate::collect::traces::client::fetch(&t.url, &t.options).await)
+                    }
+                    _ => None,
+                }
+            };
+            let ((round, failures), fetched) = tokio::join!(
+                scrape_round(&conn.client, inv, &targets, &scrape, &report),
+                fetch
+            );
+            if let Some(f) = fetched {
+                traces.latest = Some(f);
+                traces.fetched = Some(now);
+            }
             for p in &targets {
                 failing.remove(&format!("scrape: {}/{}", p.namespace, p.name));
             }
@@ -146,8 +240,12 @@ pub async fn run(
             if let Some(m) = scrape.mesh {
                 snap.mesh.kind = m;
             }
+            if let Some(input) = &traces.latest {
+                crate::collect::traces::merge::merge(&mut snap, inv, input.clone());
+            }
             let cfg = crate::analyze::AnalyzeConfig::default();
-            crate::analyze::analyze(&mut snap, inv, None, &cfg);
+            crate::analyze::analyze(&mut snap, inv, declared.as_ref(), &cfg);
+            rules.update(&objects.watches, &mut snap);
             let _ = snapshots.send(Arc::new(snap));
             progress.send_modify(|p| {
                 p.last_refresh = Some(tokio::time::Instant::now());
@@ -169,6 +267,7 @@ pub async fn run(
                 Some(Command::SetNamespace(ns)) => {
                     conn.scope = ns.map_or(Scope::All, Scope::Namespace);
                     objects = Objects::start(&conn).await;
+                    rules.seen = None;
                     prev = None;
                 }
                 Some(Command::SetContext(ctx)) => {

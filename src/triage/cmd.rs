@@ -36,15 +36,10 @@ pub fn triage_cmd(args: TriageArgs, cluster: &ClusterArgs, theme: &str) -> Resul
             Some(_) => rt.block_on(static_tui(crate::triage::run::windows(&material).now, opts))?,
             None => {
                 let live = live_options(cluster);
+                let feed = crate::app_main::feed_options(cluster)?;
                 rt.block_on(async {
                     let conn = crate::collect::kube::connect(&live.kube).await?;
-                    crate::app_main::run_tui(
-                        conn,
-                        live.window.min(std::time::Duration::from_secs(10)),
-                        live.scrape,
-                        opts,
-                    )
-                    .await
+                    crate::app_main::run_tui(conn, feed, opts).await
                 })?;
             }
         }

@@ -380,4 +380,15 @@ impl WatchSet {
     pub fn rule_events(&self) -> Vec<RuleEvent> {
         lock(&self.shared).events.iter().cloned().collect()
     }
+
+    /// Rule changes recorded after the one numbered `seq` (all of those
+    /// still kept when `None`), oldest first.
+    pub fn rule_events_after(&self, seq: Option<u64>) -> Vec<RuleEvent> {
+        lock(&self.shared)
+            .events
+            .iter()
+            .filter(|e| seq.is_none_or(|s| e.seq > s))
+            .cloned()
+            .collect()
+    }
 }

@@ -13,6 +13,9 @@ pub const MAX_RULE_EVENTS: usize = 1000;
 /// (`None` for a creation or a deletion), with the time it was seen.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RuleEvent {
+    /// Position in the order of recording, from 0 (stays unique when the
+    /// oldest events are dropped).
+    pub seq: u64,
     /// Unix milliseconds when meshscope saw the change.
     pub at_ms: i64,
     /// `Kind/namespace/name` (or `Kind/name` for cluster-scoped rules).
@@ -133,7 +136,9 @@ impl ResourceState {
             return;
         }
         let resource = self.resource_name(key, after.as_ref().or(before.as_ref()));
+        let seq = events.back().map_or(0, |e| e.seq + 1);
         events.push_back(RuleEvent {
+            seq,
             at_ms,
             resource,
             before,
