@@ -1,5 +1,6 @@
 //! Pure rendering of `(&Snapshot, &UiState, &Theme)`: no channels, locks or I/O.
 
+pub mod declared_text;
 pub mod detail;
 pub mod fmt;
 pub mod gaps;
