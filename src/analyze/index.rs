@@ -145,7 +145,7 @@ pub fn resolve_host(inv: &Idx, namespace: &str, host: &str) -> Option<String> {
         [name, ns] | [name, ns, "svc", ..] => (*name, *ns),
         _ => return None,
     };
-    inv.service(ns, name)
+    inv.svc(ns, name)
         .map(|s| format!("{}/{}", s.namespace, s.name))
 }
 

@@ -28,6 +28,9 @@ pub struct Ctx<'a> {
     nodes: FxHashMap<&'a str, &'a Node>,
     by_service: FxHashMap<&'a str, Vec<usize>>,
     pairs: FxHashSet<(String, String)>,
+    /// The effective mTLS mode of every edge target (`None`: not a meshed
+    /// workload).
+    pub target_modes: FxHashMap<&'a str, Option<crate::analyze::model::EffectiveMode>>,
 }
 
 impl<'a> Ctx<'a> {
@@ -40,6 +43,14 @@ impl<'a> Ctx<'a> {
         callers: Vec<Caller>,
     ) -> Self {
         let nodes = snap.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
+        // Each edge target's effective mTLS mode, once per target (the
+        // rules ask per edge, several times).
+        let mut target_modes = FxHashMap::default();
+        for e in &snap.edges {
+            target_modes
+                .entry(e.target.as_str())
+                .or_insert_with(|| mtls_gap::mode_of(inv, &model.peer, &e.target));
+        }
         let mut by_service: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let mut pairs = FxHashSet::default();
         for (i, e) in snap.edges.iter().enumerate() {
@@ -58,6 +69,7 @@ impl<'a> Ctx<'a> {
             nodes,
             by_service,
             pairs,
+            target_modes,
         }
     }
 

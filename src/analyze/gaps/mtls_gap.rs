@@ -13,8 +13,20 @@ use crate::model::snapshot::{Gap, MtlsStatus, Severity};
 
 /// The effective mode of a meshed workload target, `None` otherwise.
 pub fn target_mode(ctx: &Ctx, target: &str) -> Option<EffectiveMode> {
-    let w = ctx.inv.workload(target)?;
-    w.meshed.then(|| effective(&ctx.model.peer, w))
+    match ctx.target_modes.get(target) {
+        Some(m) => m.clone(),
+        None => mode_of(ctx.inv, &ctx.model.peer, target),
+    }
+}
+
+/// The effective PeerAuthentication mode of a meshed workload `target`.
+pub fn mode_of(
+    inv: &crate::analyze::index::Idx,
+    peers: &[crate::analyze::model::PeerAuthn],
+    target: &str,
+) -> Option<EffectiveMode> {
+    let w = inv.workload(target)?;
+    w.meshed.then(|| effective(peers, w))
 }
 
 /// Per edge: (declared mode text, verdict).

@@ -33,7 +33,6 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
             continue;
         }
         if ctx
-            .snap
             .node(&e.target)
             .is_some_and(|n| n.kind != NodeKind::Workload)
         {

@@ -56,6 +56,8 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
             }
         }
     }
+    let targets: rustc_hash::FxHashSet<&str> =
+        ctx.snap.edges.iter().map(|e| e.target.as_str()).collect();
     for route in &ctx.model.routes {
         let Some(svc) = &route.service else { continue };
         let key = format!("svc:{svc}");
@@ -73,7 +75,7 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
                         .is_some_and(|r| r > 0.0)
                 })
             })
-            || ctx.snap.edges.iter().any(|e| ws.contains(&e.target));
+            || ws.iter().any(|w| targets.contains(w.as_str()));
         if !used && seen.insert((route.resource.clone(), String::new())) {
             out.push(gap(
                 "unobserved_edge",
