@@ -93,6 +93,10 @@ pub struct Discovery<'a> {
     round: Round,
     asked_pods: BTreeSet<String>,
     waves: usize,
+    /// The target's proxies are Linkerd's: callers come by identity.
+    linkerd: bool,
+    /// Pod → the workloads its inbound identities name (Linkerd).
+    id_callers: BTreeMap<String, BTreeSet<String>>,
 }
 
 impl<'a> Discovery<'a> {
@@ -126,6 +130,8 @@ impl<'a> Discovery<'a> {
             },
             asked_pods: BTreeSet::new(),
             waves: 0,
+            linkerd: false,
+            id_callers: BTreeMap::new(),
         })
     }
 
@@ -143,17 +149,28 @@ impl<'a> Discovery<'a> {
         let snap = self.snapshot();
         let t = self.target(&snap)?;
         if self.waves == 1 {
-            check_target_proxies(&self.round, &t, &self.pods_of)?;
+            self.linkerd = check_target_proxies(&self.round, &t, &self.pods_of)?;
         }
         if self.waves >= MAX_WAVES {
             return Ok(Vec::new());
         }
         self.waves += 1;
-        let want = if self.waves == 1 {
+        let mut want = if self.waves == 1 {
             t.workloads.clone()
         } else {
             needed(&snap, &t)
         };
+        if self.linkerd {
+            // The callers of the target and of the nodes the entry-point
+            // walk expands, by identity.
+            let mut looked_up = t.workloads.clone();
+            looked_up.extend(upstream(&snap, &t).expanded);
+            for w in &looked_up {
+                for p in self.pods_of.get(w).map(Vec::as_slice).unwrap_or(&[]) {
+                    want.extend(self.id_callers.get(p).into_iter().flatten().cloned());
+                }
+            }
+        }
         let pods: Vec<String> = want
             .iter()
             .filter_map(|w| self.pods_of.get(w))
@@ -165,9 +182,27 @@ impl<'a> Discovery<'a> {
         Ok(pods)
     }
 
+    /// Whether the wave just returned needs its scrape bodies given to
+    /// [`Discovery::add_bodies`] (wave 1, and every wave on Linkerd).
+    pub fn wants_bodies(&self) -> bool {
+        self.waves <= 1 || self.linkerd
+    }
+
     /// Add a wave's scrapes.
     pub fn add(&mut self, wave: Round) {
         self.round.scrapes.extend(wave.scrapes);
+    }
+
+    /// Add a wave's scrape bodies (`namespace/pod` → body as served): the
+    /// Linkerd identities of their inbound callers.
+    pub fn add_bodies<'b>(&mut self, bodies: impl IntoIterator<Item = (&'b String, &'b [u8])>) {
+        for (pod, body) in bodies {
+            let callers: BTreeSet<String> = crate::triage::identity::inbound_client_ids(body)
+                .iter()
+                .flat_map(|id| crate::triage::identity::workloads_of_identity(self.inv, id))
+                .collect();
+            self.id_callers.insert(pod.clone(), callers);
+        }
     }
 
     /// The round gathered and every pod asked for (the focus).
@@ -177,22 +212,19 @@ impl<'a> Discovery<'a> {
 }
 
 /// After wave 1: the target's own proxies must answer in a dialect whose
-/// inbound reports name the callers (Istio). Linkerd's name meshed callers
-/// only by identity (and the dialect counts them from the caller's side),
-/// plain Envoy stats and unanswered scrapes show only the callers' side:
-/// then only a full collection finds the callers.
-fn check_target_proxies(round: &Round, t: &Target, pods_of: &PodsOf) -> Result<(), Fallback> {
+/// inbound reports name the callers: Istio by workload, Linkerd by identity
+/// (`true`: read the bodies for identities). Plain Envoy stats and
+/// unanswered scrapes show only the callers' side: then only a full
+/// collection finds the callers.
+fn check_target_proxies(round: &Round, t: &Target, pods_of: &PodsOf) -> Result<bool, Fallback> {
     let mut any = false;
+    let mut linkerd = false;
     for p in t.workloads.iter().filter_map(|w| pods_of.get(w)).flatten() {
         if let Some(s) = round.scrapes.get(p) {
             any = true;
             match s.mesh {
                 Some(MeshKind::Istio) => {}
-                Some(MeshKind::Linkerd) => {
-                    return Err(Fallback(format!(
-                        "{p} is a Linkerd proxy: its inbound reports name meshed callers only by identity, which the collection does not keep"
-                    )));
-                }
+                Some(MeshKind::Linkerd) => linkerd = true,
                 other => {
                     return Err(Fallback(format!(
                         "{p} reports no inbound traffic ({}): its callers are known only from their own side",
@@ -203,7 +235,7 @@ fn check_target_proxies(round: &Round, t: &Target, pods_of: &PodsOf) -> Result<(
         }
     }
     if any {
-        Ok(())
+        Ok(linkerd)
     } else {
         Err(Fallback(format!(
             "no proxy of {} could be scraped: its callers are known only from their own side",

@@ -72,6 +72,15 @@ fn discover_bundle(
         if wave.is_empty() {
             return Ok(d.finish());
         }
+        if d.wants_bodies() {
+            let bodies: Vec<(String, Vec<u8>)> = idx.rounds[last]
+                .files
+                .iter()
+                .filter(|(k, _)| wave.contains(k))
+                .filter_map(|(k, f)| std::fs::read(f).ok().map(|b| (k.clone(), b)))
+                .collect();
+            d.add_bodies(bodies.iter().map(|(k, b)| (k, b.as_slice())));
+        }
         let (r, _, _) = idx.read_round(last, &|k| wave.contains(k));
         d.add(r);
     }
@@ -161,16 +170,17 @@ pub async fn live_material_focused(opts: &LiveOptions, req: &Request) -> Result<
                 .copied()
                 .filter(|p| wave.contains(&format!("{}/{}", p.namespace, p.name)))
                 .collect();
-            let (r, f, _) = crate::collect::live::scrape_round_raw(
+            let (r, f, bodies) = crate::collect::live::scrape_round_raw(
                 &listing.conn.client,
                 &listing.inventory,
                 &pods,
                 &opts.scrape,
                 &progress,
-                false,
+                d.wants_bodies(),
             )
             .await;
             failures.extend(f);
+            d.add_bodies(bodies.iter().map(|(k, b)| (k, b.as_slice())));
             d.add(r);
         }
     }

@@ -14,6 +14,7 @@ pub mod cmd;
 pub mod culprit;
 pub mod focus;
 pub mod gather;
+pub mod identity;
 pub mod report;
 pub mod resolve;
 pub mod run;
