@@ -191,12 +191,29 @@ impl BundleIndex {
 
     /// Parse the scrapes `keep` accepts from every round into a [`Bundle`].
     pub fn read(self, keep: &dyn Fn(&str) -> bool) -> Bundle {
+        self.read_reusing(keep, None)
+    }
+
+    /// [`BundleIndex::read`], taking round `i` as already parsed when
+    /// `parsed` is `Some((i, round))` (its problems are not reported again).
+    pub fn read_reusing(
+        self,
+        keep: &dyn Fn(&str) -> bool,
+        parsed: Option<(usize, Round)>,
+    ) -> Bundle {
+        let mut parsed = parsed;
         let mut sources = self.listing_sources.clone();
         let mut problems = self.listing_problems;
         let mut rounds = Vec::new();
         let mut scraped = 0usize;
         for i in 0..self.rounds.len() {
-            let (round, s, p) = self.read_round(i, keep);
+            let (round, s, p) = match parsed.take() {
+                Some((j, r)) if j == i => (r, Vec::new(), 0),
+                other => {
+                    parsed = other;
+                    self.read_round(i, keep)
+                }
+            };
             problems += p;
             sources.extend(s);
             if round.scrapes.is_empty() {

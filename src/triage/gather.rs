@@ -105,9 +105,13 @@ pub fn bundle_material_focused(
         server: idx.meta.server.clone(),
     });
     let (b, counted) = match focus {
-        Ok((_, pods)) => {
+        Ok((round, pods)) => {
             let n = pods.len();
-            (idx.read(&|k| pods.contains(k)), Ok(n))
+            let last = idx.rounds.len().saturating_sub(1);
+            (
+                idx.read_reusing(&|k| pods.contains(k), Some((last, round))),
+                Ok(n),
+            )
         }
         Err(f) => (idx.read(&|_| true), Err(f)),
     };
