@@ -52,6 +52,38 @@ pub struct Bundle {
 
 /// Read the bundle in `dir`.
 pub fn read_bundle(dir: &Path) -> Result<Bundle, BundleError> {
+    Ok(open_bundle(dir)?.read(&|_| true))
+}
+
+/// A bundle with its manifests read and its scrape files listed but not
+/// parsed yet: [`BundleIndex::read_round`] parses the ones asked for (a
+/// focused triage reads a few hundred of a large bundle's scrapes).
+#[derive(Debug)]
+pub struct BundleIndex {
+    pub dir: PathBuf,
+    pub meta: BundleMeta,
+    pub inventory: Inventory,
+    /// The rounds found, oldest first.
+    pub rounds: Vec<RoundFiles>,
+    /// What reading the manifests found.
+    pub sources: Vec<SourceStatus>,
+    /// Misnamed round folders and scrape files.
+    listing_sources: Vec<SourceStatus>,
+    /// Misnamed scrape files (counted as problems).
+    listing_problems: usize,
+}
+
+/// One round folder of a bundle, listed.
+#[derive(Debug, Clone)]
+pub struct RoundFiles {
+    pub at_ms: i64,
+    pub dir: PathBuf,
+    /// `namespace/pod` → its `.prom` file, sorted by file name.
+    pub files: Vec<(String, PathBuf)>,
+}
+
+/// Read `meta.json` and the manifests, list the scrape files.
+pub fn open_bundle(dir: &Path) -> Result<BundleIndex, BundleError> {
     if !dir.is_dir() {
         return Err(BundleError::NotABundle {
             dir: dir.to_path_buf(),
@@ -81,21 +113,134 @@ pub fn read_bundle(dir: &Path) -> Result<Bundle, BundleError> {
             missing: "it has neither manifests/ nor scrapes/".into(),
         });
     }
-
-    let mut sources = Vec::new();
-    let (inventory, manifest_sources) = read_manifests(dir, &manifests_dir);
-    sources.extend(manifest_sources);
-    let (rounds, scrape_sources) = read_scrapes(dir, &scrapes_dir, &inventory);
-    sources.extend(scrape_sources);
-    let traces = crate::collect::traces::read_trace_dir(&dir.join("traces"), "traces");
-    Ok(Bundle {
+    let (inventory, sources) = read_manifests(dir, &manifests_dir);
+    let (rounds, listing_sources, listing_problems) = list_scrapes(dir, &scrapes_dir);
+    Ok(BundleIndex {
         dir: dir.to_path_buf(),
         meta,
         inventory,
         rounds,
         sources,
-        traces,
+        listing_sources,
+        listing_problems,
     })
+}
+
+impl BundleIndex {
+    /// Parse round `i`'s scrapes whose `namespace/pod` `keep` accepts: the
+    /// round, the problems of its files, and how many files had problems.
+    pub fn read_round(
+        &self,
+        i: usize,
+        keep: &dyn Fn(&str) -> bool,
+    ) -> (Round, Vec<SourceStatus>, usize) {
+        let mut round = Round::default();
+        let mut sources = Vec::new();
+        let mut problems = 0;
+        let Some(rf) = self.rounds.get(i) else {
+            return (round, sources, problems);
+        };
+        round.at_ms = rf.at_ms;
+        let chosen: Vec<&(String, PathBuf)> = rf.files.iter().filter(|(k, _)| keep(k)).collect();
+        // Parsing is the cost of a large bundle: spread it over the cores.
+        let workers = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .clamp(1, 8)
+            .min(chosen.len().max(1));
+        let chunk = chosen.len().div_ceil(workers).max(1);
+        type Parsed = Result<(PodScrape, Option<SourceStatus>), SourceStatus>;
+        let parsed: Vec<(String, Parsed)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = chosen
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        part.iter()
+                            .map(|(key, f)| {
+                                let (ns, pod) = key.split_once('/').unwrap_or((key.as_str(), ""));
+                                (
+                                    key.clone(),
+                                    read_scrape(&self.dir, f, ns, pod, &self.inventory),
+                                )
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| h.join().unwrap_or_default())
+                .collect()
+        });
+        for (key, res) in parsed {
+            match res {
+                Ok((scrape, issue)) => {
+                    if let Some(s) = issue {
+                        problems += 1;
+                        sources.push(s);
+                    }
+                    round.scrapes.insert(key, scrape);
+                }
+                Err(s) => {
+                    problems += 1;
+                    sources.push(s);
+                }
+            }
+        }
+        (round, sources, problems)
+    }
+
+    /// Parse the scrapes `keep` accepts from every round into a [`Bundle`].
+    pub fn read(self, keep: &dyn Fn(&str) -> bool) -> Bundle {
+        self.read_reusing(keep, None)
+    }
+
+    /// [`BundleIndex::read`], taking round `i` as already parsed when
+    /// `parsed` is `Some((i, round))` (its problems are not reported again).
+    pub fn read_reusing(
+        self,
+        keep: &dyn Fn(&str) -> bool,
+        parsed: Option<(usize, Round)>,
+    ) -> Bundle {
+        let mut parsed = parsed;
+        let mut sources = self.listing_sources.clone();
+        let mut problems = self.listing_problems;
+        let mut rounds = Vec::new();
+        let mut scraped = 0usize;
+        for i in 0..self.rounds.len() {
+            let (round, s, p) = match parsed.take() {
+                Some((j, r)) if j == i => (r, Vec::new(), 0),
+                other => {
+                    parsed = other;
+                    self.read_round(i, keep)
+                }
+            };
+            problems += p;
+            sources.extend(s);
+            if round.scrapes.is_empty() {
+                sources.push(SourceStatus::new(
+                    rel(&self.dir, &self.rounds[i].dir),
+                    SourceState::Degraded,
+                    "round folder without a readable scrape; skipped",
+                ));
+                continue;
+            }
+            scraped += round.scrapes.len();
+            rounds.push(round);
+        }
+        sources.insert(0, scrapes_summary(&rounds, scraped, problems));
+        let mut all = self.sources;
+        all.extend(sources);
+        let sources = all;
+        let traces = crate::collect::traces::read_trace_dir(&self.dir.join("traces"), "traces");
+        Bundle {
+            dir: self.dir,
+            meta: self.meta,
+            inventory: self.inventory,
+            rounds,
+            sources,
+            traces,
+        }
+    }
 }
 
 fn rel(dir: &Path, p: &Path) -> String {
@@ -175,13 +320,9 @@ pub fn split_scrape_name(file_name: &str) -> Option<(String, String)> {
     (!ns.is_empty() && !pod.is_empty()).then(|| (ns.to_string(), pod.to_string()))
 }
 
-fn read_scrapes(
-    dir: &Path,
-    scrapes_dir: &Path,
-    inv: &Inventory,
-) -> (Vec<Round>, Vec<SourceStatus>) {
+fn list_scrapes(dir: &Path, scrapes_dir: &Path) -> (Vec<RoundFiles>, Vec<SourceStatus>, usize) {
     let mut sources = Vec::new();
-    let mut rounds = Vec::new();
+    let mut problems = 0usize;
     let entries = match fs::read_dir(scrapes_dir) {
         Ok(e) => e,
         Err(e) => {
@@ -190,7 +331,7 @@ fn read_scrapes(
                 SourceState::Unavailable,
                 format!("scrapes/ cannot be read: {e}"),
             ));
-            return (rounds, sources);
+            return (Vec::new(), sources, problems);
         }
     };
     let mut round_dirs: Vec<(i64, PathBuf)> = Vec::new();
@@ -210,18 +351,14 @@ fn read_scrapes(
         }
     }
     round_dirs.sort();
-    let mut scraped = 0usize;
-    let mut problems = 0usize;
-    for (ms, rdir) in &round_dirs {
-        let mut round = Round {
-            at_ms: *ms,
-            ..Round::default()
-        };
-        let mut files: Vec<PathBuf> = fs::read_dir(rdir)
+    let mut rounds = Vec::new();
+    for (ms, rdir) in round_dirs {
+        let mut paths: Vec<PathBuf> = fs::read_dir(&rdir)
             .map(|rd| rd.flatten().map(|e| e.path()).collect())
             .unwrap_or_default();
-        files.sort();
-        for f in files {
+        paths.sort();
+        let mut files = Vec::new();
+        for f in paths {
             let fname = f
                 .file_name()
                 .map(|n| n.to_string_lossy().to_string())
@@ -229,83 +366,82 @@ fn read_scrapes(
             if !fname.ends_with(".prom") {
                 continue;
             }
-            let Some((ns, pod)) = split_scrape_name(&fname) else {
-                problems += 1;
-                sources.push(SourceStatus::new(
-                    rel(dir, &f),
-                    SourceState::Degraded,
-                    format!("'{fname}' is not named <namespace>__<pod>.prom; skipped"),
-                ));
-                continue;
-            };
-            let file = match fs::File::open(&f) {
-                Ok(file) => file,
-                Err(e) => {
+            match split_scrape_name(&fname) {
+                Some((ns, pod)) => files.push((format!("{ns}/{pod}"), f)),
+                None => {
                     problems += 1;
                     sources.push(SourceStatus::new(
                         rel(dir, &f),
-                        SourceState::Unavailable,
-                        format!("cannot be read: {e}"),
-                    ));
-                    continue;
-                }
-            };
-            let target = ScrapeTarget::new(&ns, &pod, inv);
-            match ScrapeProcessor::new(target).process_reader(std::io::BufReader::new(file)) {
-                Ok(res) => {
-                    if res.stats.issue_count > 0 || res.stats.truncated {
-                        problems += 1;
-                        let mut detail: Vec<String> = res
-                            .stats
-                            .issues
-                            .iter()
-                            .take(3)
-                            .map(|i| {
-                                if i.line == 0 {
-                                    i.message.clone()
-                                } else {
-                                    format!("line {}: {}", i.line, i.message)
-                                }
-                            })
-                            .collect();
-                        if res.stats.issue_count > 3 {
-                            detail.push(format!("{} more", res.stats.issue_count - 3));
-                        }
-                        sources.push(SourceStatus::new(
-                            rel(dir, &f),
-                            SourceState::Degraded,
-                            detail.join("; "),
-                        ));
-                    }
-                    scraped += 1;
-                    round.scrapes.insert(
-                        format!("{ns}/{pod}"),
-                        PodScrape {
-                            mesh: res.mesh,
-                            data: res.acc,
-                        },
-                    );
-                }
-                Err(e) => {
-                    problems += 1;
-                    sources.push(SourceStatus::new(
-                        rel(dir, &f),
-                        SourceState::Unavailable,
-                        format!("cannot be read: {e}"),
+                        SourceState::Degraded,
+                        format!("'{fname}' is not named <namespace>__<pod>.prom; skipped"),
                     ));
                 }
             }
         }
-        if round.scrapes.is_empty() {
-            sources.push(SourceStatus::new(
-                rel(dir, rdir),
-                SourceState::Degraded,
-                "round folder without a readable scrape; skipped",
-            ));
-            continue;
-        }
-        rounds.push(round);
+        rounds.push(RoundFiles {
+            at_ms: ms,
+            dir: rdir,
+            files,
+        });
     }
+    (rounds, sources, problems)
+}
+
+/// Parse one scrape file: the scrape and, when it had problems, a source
+/// naming them; a source alone when it cannot be read.
+fn read_scrape(
+    dir: &Path,
+    f: &Path,
+    ns: &str,
+    pod: &str,
+    inv: &Inventory,
+) -> Result<(PodScrape, Option<SourceStatus>), SourceStatus> {
+    let file = fs::File::open(f).map_err(|e| {
+        SourceStatus::new(
+            rel(dir, f),
+            SourceState::Unavailable,
+            format!("cannot be read: {e}"),
+        )
+    })?;
+    let target = ScrapeTarget::new(ns, pod, inv);
+    let res = ScrapeProcessor::new(target)
+        .process_reader(std::io::BufReader::new(file))
+        .map_err(|e| {
+            SourceStatus::new(
+                rel(dir, f),
+                SourceState::Unavailable,
+                format!("cannot be read: {e}"),
+            )
+        })?;
+    let issue = (res.stats.issue_count > 0 || res.stats.truncated).then(|| {
+        let mut detail: Vec<String> = res
+            .stats
+            .issues
+            .iter()
+            .take(3)
+            .map(|i| {
+                if i.line == 0 {
+                    i.message.clone()
+                } else {
+                    format!("line {}: {}", i.line, i.message)
+                }
+            })
+            .collect();
+        if res.stats.issue_count > 3 {
+            detail.push(format!("{} more", res.stats.issue_count - 3));
+        }
+        SourceStatus::new(rel(dir, f), SourceState::Degraded, detail.join("; "))
+    });
+    Ok((
+        PodScrape {
+            mesh: res.mesh,
+            data: res.acc,
+        },
+        issue,
+    ))
+}
+
+fn scrapes_summary(rounds: &[Round], scraped: usize, problems: usize) -> SourceStatus {
     let state = if rounds.is_empty() {
         SourceState::Unavailable
     } else if problems > 0 {
@@ -320,6 +456,5 @@ fn read_scrapes(
     if problems > 0 {
         detail.push_str(&format!("; {problems} files with problems"));
     }
-    sources.insert(0, SourceStatus::new("scrapes", state, detail));
-    (rounds, sources)
+    SourceStatus::new("scrapes", state, detail)
 }

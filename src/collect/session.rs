@@ -256,19 +256,49 @@ pub async fn scrape_rounds(
     n: usize,
     keep_raw: bool,
 ) -> LiveRounds {
+    scrape_rounds_focused(listing, opts, n, keep_raw, None, None).await
+}
+
+/// A first round already taken (by a focused triage's discovery), its
+/// failures and when it started.
+pub struct FirstRound {
+    pub round: Round,
+    pub failures: Vec<SourceStatus>,
+    pub started: tokio::time::Instant,
+}
+
+/// [`scrape_rounds`] over only the pods (`namespace/pod`) in `only` when
+/// given, continuing after `first` when given (it counts as round 1).
+pub async fn scrape_rounds_focused(
+    listing: LiveListing,
+    opts: &LiveOptions,
+    n: usize,
+    keep_raw: bool,
+    only: Option<&std::collections::BTreeSet<String>>,
+    first: Option<FirstRound>,
+) -> LiveRounds {
     let LiveListing {
         conn,
         inventory: inv,
         objects,
         mut sources,
     } = listing;
-    let targets = select_targets(&inv, &conn.scope, &opts.scrape);
+    let targets: Vec<_> = select_targets(&inv, &conn.scope, &opts.scrape)
+        .into_iter()
+        .filter(|p| only.is_none_or(|o| o.contains(&format!("{}/{}", p.namespace, p.name))))
+        .collect();
     let progress = stderr_progress(opts.progress);
-    let start = tokio::time::Instant::now();
+    let mut start = tokio::time::Instant::now();
     let mut rounds = Vec::new();
     let mut raw = Vec::new();
     let mut failures: Vec<SourceStatus> = Vec::new();
-    for i in 0..n.max(2) {
+    if let Some(f) = first {
+        start = f.started;
+        rounds.push(f.round);
+        raw.push(Default::default());
+        failures.extend(f.failures);
+    }
+    for i in rounds.len()..n.max(2) {
         if i > 0 {
             tokio::time::sleep_until(start + opts.window * i as u32).await;
         }

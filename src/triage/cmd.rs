@@ -3,9 +3,8 @@
 use crate::app_main::{Failure, declared, live_options, runtime};
 use crate::cli::{ClusterArgs, DemoArgs, OutputFormat, TriageArgs};
 use crate::collect::session::LiveOptions;
-use crate::triage::run::{
-    Material, Request, TriageFormat, bundle_material, live_material, print, report,
-};
+use crate::triage::gather::{bundle_material_focused, live_material_focused};
+use crate::triage::run::{Material, Request, TriageFormat, bundle_material, print, report};
 
 /// `meshscope triage SERVICE`.
 pub fn triage_cmd(args: TriageArgs, cluster: &ClusterArgs, theme: &str) -> Result<u8, Failure> {
@@ -18,12 +17,12 @@ pub fn triage_cmd(args: TriageArgs, cluster: &ClusterArgs, theme: &str) -> Resul
     let declared = declared(cluster.declared.as_deref())?;
     let rt = runtime()?;
     let material: Material = match &args.from {
-        Some(dir) => bundle_material(dir, None, declared)?,
+        Some(dir) => bundle_material_focused(dir, &req, declared.clone())?,
         None => {
             let mut opts = live_options(cluster);
-            opts.declared = declared;
+            opts.declared = declared.clone();
             opts.progress = false;
-            rt.block_on(live_material(&opts, &req))?
+            rt.block_on(live_material_focused(&opts, &req))?
         }
     };
     let r = report(&material, &req)?;
@@ -32,8 +31,12 @@ pub fn triage_cmd(args: TriageArgs, cluster: &ClusterArgs, theme: &str) -> Resul
         let mut opts = crate::app_main::tui_options(theme)?;
         opts.focus = Some(crate::triage::run::focus_of(&r));
         match &args.from {
-            // A bundle: the TUI over the last window, no live feed.
-            Some(_) => rt.block_on(static_tui(crate::triage::run::windows(&material).now, opts))?,
+            // A bundle: the TUI over the whole last window (every scrape,
+            // not only the triage's focus), no live feed.
+            Some(dir) => {
+                let whole = bundle_material(dir, None, declared)?;
+                rt.block_on(static_tui(crate::triage::run::windows(&whole).now, opts))?
+            }
             None => {
                 let live = live_options(cluster);
                 let feed = crate::app_main::feed_options(cluster)?;
@@ -72,7 +75,7 @@ pub async fn demo_triage(
         format,
     };
     let material = tokio::select! {
-        m = live_material(opts, &req) => m?,
+        m = live_material_focused(opts, &req) => m?,
         _ = tokio::signal::ctrl_c() => return Err(Failure::Internal("interrupted".into())),
     };
     let r = report(&material, &req)?;

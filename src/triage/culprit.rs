@@ -190,9 +190,27 @@ pub fn callers(snap: &Snapshot, t: &Target) -> Vec<Caller> {
     v
 }
 
-/// The roots upstream of the target (nodes nothing calls), which users or
-/// other systems hit first; the target itself when nothing calls it.
-pub fn entry_points(snap: &Snapshot, t: &Target) -> Vec<String> {
+/// The upstream walk of [`entry_points`]: the entry points found, the
+/// nodes whose callers were looked up (a focused collection must scrape
+/// them: their inbound reports name their callers), and the depth at which
+/// a level wider than [`ENTRY_WIDTH`] stopped the walk.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Upstream {
+    pub roots: Vec<String>,
+    pub expanded: BTreeSet<String>,
+    pub cut_at: Option<usize>,
+}
+
+/// A level of the upstream walk wider than this ends it: its nodes count as
+/// entry points (as those at [`MAX_DEPTH`] do). A hub called by hundreds of
+/// workloads would otherwise need the whole mesh to name its roots.
+pub const ENTRY_WIDTH: usize = 32;
+
+/// Walk upstream from the target's callers, level by level (depth 1 = its
+/// callers): a node nothing else calls is an entry point; the walk stops at
+/// [`MAX_DEPTH`], or at a level wider than [`ENTRY_WIDTH`], and the nodes of
+/// that level count as entry points.
+pub fn upstream(snap: &Snapshot, t: &Target) -> Upstream {
     let mut into: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
     for e in &snap.edges {
         into.entry(e.target.as_str())
@@ -200,27 +218,48 @@ pub fn entry_points(snap: &Snapshot, t: &Target) -> Vec<String> {
             .push(e.source.as_str());
     }
     let mut seen: BTreeSet<&str> = BTreeSet::new();
-    let mut queue: VecDeque<(&str, usize)> = VecDeque::new();
+    let mut level: Vec<&str> = Vec::new();
     for e in snap.edges.iter().filter(|e| is_inbound(e, t)) {
         if seen.insert(e.source.as_str()) {
-            queue.push_back((e.source.as_str(), 1));
+            level.push(e.source.as_str());
         }
     }
+    let mut out = Upstream::default();
     let mut roots = BTreeSet::new();
-    while let Some((n, d)) = queue.pop_front() {
-        let parents: Vec<&str> = into
-            .get(n)
-            .map(|v| v.iter().copied().filter(|p| !t.contains(p)).collect())
-            .unwrap_or_default();
-        if parents.is_empty() || d >= MAX_DEPTH {
-            roots.insert(n.to_string());
-            continue;
+    let mut d = 1;
+    while !level.is_empty() {
+        if d >= MAX_DEPTH || level.len() > ENTRY_WIDTH {
+            if level.len() > ENTRY_WIDTH {
+                out.cut_at = Some(d);
+            }
+            roots.extend(level.iter().map(|n| n.to_string()));
+            break;
         }
-        for p in parents {
-            if seen.insert(p) {
-                queue.push_back((p, d + 1));
+        let mut next = Vec::new();
+        for n in level {
+            out.expanded.insert(n.to_string());
+            let parents: Vec<&str> = into
+                .get(n)
+                .map(|v| v.iter().copied().filter(|p| !t.contains(p)).collect())
+                .unwrap_or_default();
+            if parents.is_empty() {
+                roots.insert(n.to_string());
+            }
+            for p in parents {
+                if seen.insert(p) {
+                    next.push(p);
+                }
             }
         }
+        level = next;
+        d += 1;
     }
-    roots.into_iter().collect()
+    out.roots = roots.into_iter().collect();
+    out
+}
+
+/// The roots upstream of the target (nodes nothing calls), which users or
+/// other systems hit first; see [`upstream`] for where the walk stops.
+pub fn entry_points(snap: &Snapshot, t: &Target) -> Vec<String> {
+    upstream(snap, t).roots
 }

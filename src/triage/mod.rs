@@ -12,6 +12,9 @@
 
 pub mod cmd;
 pub mod culprit;
+pub mod focus;
+pub mod gather;
+pub mod identity;
 pub mod report;
 pub mod resolve;
 pub mod run;
@@ -71,8 +74,9 @@ pub fn triage(windows: &Windows, target: &Target, slo: &slo::Slo) -> TriageRepor
     }
     let culprits = culprit::culprits(&windows.now, target);
     let callers = culprit::callers(&windows.now, target);
-    let entry_points = culprit::entry_points(&windows.now, target);
-    report::assemble(report::Parts {
+    let up = culprit::upstream(&windows.now, target);
+    let entry_points = up.roots;
+    let mut r = report::assemble(report::Parts {
         snap: &windows.now,
         target,
         slo,
@@ -83,5 +87,12 @@ pub fn triage(windows: &Windows, target: &Target, slo: &slo::Slo) -> TriageRepor
         callers,
         entry_points,
         touch,
-    })
+    });
+    if let Some(d) = up.cut_at {
+        r.notes.push(format!(
+            "entry points: the walk upstream stopped at depth {d}, a level of more than {} callers; its nodes are listed",
+            culprit::ENTRY_WIDTH
+        ));
+    }
+    r
 }
