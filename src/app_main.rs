@@ -274,6 +274,13 @@ pub async fn run_tui(
         crate::collect::kube::Scope::All => None,
         crate::collect::kube::Scope::Namespace(ns) => Some(ns.clone()),
     };
+    // The waterfall fetches sample traces from the backend the feed searches.
+    if opts.traces.is_none() {
+        opts.traces = feed_opts
+            .traces
+            .clone()
+            .map(crate::collect::traces::lookup::TraceLookup::Backend);
+    }
     let collector = tokio::spawn(crate::collect::feed::run(
         conn, feed_opts, snap_tx, prog_tx, cmd_rx,
     ));

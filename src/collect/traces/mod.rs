@@ -14,6 +14,7 @@ pub mod graph;
 pub mod ids;
 pub mod jaeger;
 pub mod link;
+pub mod lookup;
 pub mod merge;
 pub mod otlp;
 pub mod parse;
