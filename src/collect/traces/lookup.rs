@@ -13,7 +13,7 @@ use super::ids::parse_id;
 use super::span::{Trace, id_hex};
 
 /// Where the TUI finds a trace's spans.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub enum TraceLookup {
     /// The tracing backend the feed searches (`--traces URL`, the demo's Jaeger).
     Backend(TraceSource),
@@ -21,6 +21,46 @@ pub enum TraceLookup {
     Dir(PathBuf),
     /// Traces already in memory (tests, small inputs).
     Memory(Arc<Vec<Trace>>),
+    /// `--traces auto`: the tracing service found in the cluster, reached
+    /// through a port-forward opened for each lookup.
+    InCluster {
+        client: kube::Client,
+        scope: crate::collect::kube::Scope,
+        options: super::client::FetchOptions,
+    },
+}
+
+impl std::fmt::Debug for TraceLookup {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TraceLookup::Backend(s) => f.debug_tuple("Backend").field(s).finish(),
+            TraceLookup::Dir(d) => f.debug_tuple("Dir").field(d).finish(),
+            TraceLookup::Memory(t) => write!(f, "Memory({} traces)", t.len()),
+            TraceLookup::InCluster { scope, .. } => {
+                f.debug_struct("InCluster").field("scope", scope).finish()
+            }
+        }
+    }
+}
+
+impl TraceLookup {
+    /// The lookup for the feed's trace source: its URL, or (`auto`) the
+    /// cluster's tracing service through `client`.
+    pub fn for_source(
+        source: &TraceSource,
+        client: &kube::Client,
+        scope: &crate::collect::kube::Scope,
+    ) -> TraceLookup {
+        if source.is_auto() {
+            TraceLookup::InCluster {
+                client: client.clone(),
+                scope: scope.clone(),
+                options: source.options.clone(),
+            }
+        } else {
+            TraceLookup::Backend(source.clone())
+        }
+    }
 }
 
 /// Why a trace could not be shown.
@@ -95,27 +135,47 @@ impl TraceLookup {
                 })?;
                 pick(read.unwrap_or_default(), id, hex, &origin)
             }
-            TraceLookup::Backend(src) => {
-                let c = Client::new(&src.url, src.options.timeout)?;
-                let backend = detect(&c, &src.url).await?;
-                let path = trace_path(backend, id);
-                let origin = format!("{} {path}", src.url);
-                match c.get(&path, &[]).await? {
-                    Got::Json(v) => {
-                        let parsed = super::parse::parse_value(&v, &origin)?;
-                        pick(parsed.traces, id, hex, &origin)
-                    }
-                    Got::Status(404, _) => Err(LookupError::NotFound {
-                        id: hex.into(),
-                        origin,
-                    }),
-                    Got::Status(status, body) => Err(LookupError::Status {
-                        origin,
-                        status,
-                        body,
-                    }),
-                }
+            TraceLookup::InCluster {
+                client,
+                scope,
+                options,
+            } => {
+                let fwd = super::incluster::forward_tracing(client, scope)
+                    .await
+                    .map_err(|message| LookupError::Task {
+                        origin: "--traces auto".into(),
+                        message,
+                    })?;
+                by_id(&fwd.url, options.timeout, id, hex).await
             }
+            TraceLookup::Backend(src) => by_id(&src.url, src.options.timeout, id, hex).await,
         }
+    }
+}
+
+async fn by_id(
+    url: &str,
+    timeout: std::time::Duration,
+    id: u128,
+    hex: &str,
+) -> Result<Trace, LookupError> {
+    let c = Client::new(url, timeout)?;
+    let backend = detect(&c, url).await?;
+    let path = trace_path(backend, id);
+    let origin = format!("{url} {path}");
+    match c.get(&path, &[]).await? {
+        Got::Json(v) => {
+            let parsed = super::parse::parse_value(&v, &origin)?;
+            pick(parsed.traces, id, hex, &origin)
+        }
+        Got::Status(404, _) => Err(LookupError::NotFound {
+            id: hex.into(),
+            origin,
+        }),
+        Got::Status(status, body) => Err(LookupError::Status {
+            origin,
+            status,
+            body,
+        }),
     }
 }
