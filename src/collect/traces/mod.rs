@@ -18,6 +18,7 @@ pub mod link;
 pub mod lookup;
 pub mod merge;
 pub mod otlp;
+pub mod otlp_typed;
 pub mod parse;
 pub mod span;
 pub mod zipkin;
