@@ -65,6 +65,7 @@ fn world() -> (Snapshot, Inventory) {
                 selector: BTreeMap::from([("app".to_string(), format!("app{a}"))]),
                 cluster_ip: None,
                 ports: vec![80],
+                endpoints: None,
             });
         }
         // 2 callers per workload, same namespace: 20,000 edges.

@@ -64,6 +64,14 @@ fn every_corpus_manifest_loads_and_analyses() {
         );
     }
     for k in [
+        "EndpointSlice",
+        "CustomResourceDefinition",
+        "Deployment",
+        "Service",
+    ] {
+        assert!(!kinds.contains(k), "{k} is not a mesh rule: {kinds:?}");
+    }
+    for k in [
         "AuthorizationPolicy",
         "PeerAuthentication",
         "VirtualService",

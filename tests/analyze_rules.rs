@@ -5,7 +5,7 @@
 
 mod analyze_common;
 
-use analyze_common::{FULL, NONE, allow_b, edge, gaps, pa, run, split};
+use analyze_common::{FULL, NONE, allow_b, edge, gaps, inventory, pa, run, run_with, split};
 use meshscope::model::snapshot::{ResponseCount, Severity};
 use serde_json::json;
 
@@ -238,6 +238,53 @@ fn orphan_route() {
     );
     let s = run(vec![], split(50, 50), false);
     assert!(gaps(&s, "orphan_route").is_empty());
+}
+
+#[test]
+fn orphan_route_service_without_ready_endpoints() {
+    use meshscope::model::inventory::EndpointCount;
+    let with = |ep: Option<EndpointCount>| {
+        let mut inv = inventory(false);
+        inv.services[0].endpoints = ep;
+        inv
+    };
+    let none_ready = EndpointCount {
+        ready: 0,
+        not_ready: 2,
+    };
+    // Traffic to ns/b, whose slices list 2 endpoints, none ready.
+    let s = run_with(
+        with(Some(none_ready)),
+        vec![edge("a", "b", 10, 90, FULL)],
+        vec![],
+    );
+    let g = gaps(&s, "orphan_route");
+    assert_eq!(
+        (g.len(), g[0].subject.as_str(), g[0].severity),
+        (1, "Service/ns/b", Severity::Warning),
+        "{g:?}"
+    );
+    assert!(
+        g[0].message.contains("2 endpoints, none ready"),
+        "{}",
+        g[0].message
+    );
+    // A route to it, no traffic: still reported, once.
+    let s = run_with(with(Some(none_ready)), vec![], split(50, 50));
+    assert_eq!(gaps(&s, "orphan_route").len(), 1);
+    // Ready endpoints, no slices read, or nothing uses it: nothing.
+    let ready = Some(EndpointCount {
+        ready: 1,
+        not_ready: 1,
+    });
+    for (inv, edges) in [
+        (with(ready), vec![edge("a", "b", 10, 0, FULL)]),
+        (with(None), vec![edge("a", "b", 10, 0, FULL)]),
+        (with(Some(none_ready)), vec![edge("a", "c", 10, 0, FULL)]),
+    ] {
+        let s = run_with(inv, edges, vec![]);
+        assert!(gaps(&s, "orphan_route").is_empty(), "{:?}", s.gaps);
+    }
 }
 
 #[test]

@@ -10,11 +10,12 @@ use std::collections::BTreeMap;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
 use k8s_openapi::api::core::v1::{Namespace, Pod, Service};
+use k8s_openapi::api::discovery::v1::EndpointSlice;
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::OwnerReference;
 use serde_json::Value;
 
 use crate::model::inventory::{
-    Inventory, NamespaceInfo, PodInfo, ProxyKind, ServiceInfo, WorkloadInfo,
+    EndpointCount, Inventory, NamespaceInfo, PodInfo, ProxyKind, ServiceInfo, WorkloadInfo,
 };
 use crate::model::snapshot::MeshKind;
 
@@ -47,6 +48,7 @@ pub struct ObjectSet {
     stateful_sets: Vec<StatefulSet>,
     daemon_sets: Vec<DaemonSet>,
     services: Vec<Service>,
+    endpoint_slices: Vec<EndpointSlice>,
     namespaces: Vec<Namespace>,
     other: Vec<Value>,
     pub problems: Vec<ObjectProblem>,
@@ -113,6 +115,9 @@ impl ObjectSet {
             "StatefulSet" => typed(serde_json::from_value(v).map(|o| self.stateful_sets.push(o))),
             "DaemonSet" => typed(serde_json::from_value(v).map(|o| self.daemon_sets.push(o))),
             "Service" => typed(serde_json::from_value(v).map(|o| self.services.push(o))),
+            "EndpointSlice" => {
+                typed(serde_json::from_value(v).map(|o| self.endpoint_slices.push(o)))
+            }
             "Namespace" => typed(serde_json::from_value(v).map(|o| self.namespaces.push(o))),
             "Secret" => {} // never kept
             _ => self.other.push(v),
@@ -240,6 +245,7 @@ impl ObjectSet {
             inv.namespaces.entry(ns).or_default();
         }
 
+        let endpoints = endpoint_counts(&self.endpoint_slices);
         for svc in &self.services {
             let Some(name) = svc.metadata.name.clone() else {
                 continue;
@@ -263,12 +269,56 @@ impl ObjectSet {
                             .collect()
                     })
                     .unwrap_or_default(),
+                endpoints: endpoints.get(&(namespace_of(svc), name_of(svc))).copied(),
             });
         }
         inv.other_objects = self.other;
         inv.reindex();
         (inv, self.problems)
     }
+}
+
+fn namespace_of(svc: &Service) -> String {
+    svc.metadata
+        .namespace
+        .clone()
+        .unwrap_or_else(|| "default".into())
+}
+
+fn name_of(svc: &Service) -> String {
+    svc.metadata.name.clone().unwrap_or_default()
+}
+
+/// Endpoints per Service `(namespace, name)`, from the slices' owner label
+/// `kubernetes.io/service-name`; an endpoint counts as ready unless its
+/// `ready` condition is false (unset means ready, as kube-proxy reads it).
+pub fn endpoint_counts(slices: &[EndpointSlice]) -> BTreeMap<(String, String), EndpointCount> {
+    let mut out: BTreeMap<(String, String), EndpointCount> = BTreeMap::new();
+    for s in slices {
+        let Some(svc) = s
+            .metadata
+            .labels
+            .as_ref()
+            .and_then(|l| l.get("kubernetes.io/service-name"))
+        else {
+            continue;
+        };
+        let ns = s
+            .metadata
+            .namespace
+            .clone()
+            .unwrap_or_else(|| "default".into());
+        let c = out.entry((ns, svc.clone())).or_default();
+        for e in &s.endpoints {
+            let ready = e.conditions.as_ref().and_then(|c| c.ready) != Some(false);
+            if ready {
+                c.ready += 1;
+            } else {
+                c.not_ready += 1;
+            }
+        }
+    }
+    out
 }
 
 fn control_plane(deployment: &str) -> Option<MeshKind> {
@@ -496,5 +546,55 @@ mod tests {
         assert_eq!(inv.pods.len(), 1);
         assert_eq!(problems.len(), 1);
         assert!(problems[0].object.contains("Service x/bad"), "{problems:?}");
+    }
+}
+
+#[cfg(test)]
+mod endpoint_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn endpoint_slices_count_ready_endpoints_per_service() {
+        let mut set = ObjectSet::default();
+        set.add(json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "reviews", "namespace": "default"},
+            "spec": {"selector": {"app": "reviews"}, "ports": [{"port": 9080}]}}));
+        set.add(json!({"apiVersion": "v1", "kind": "Service",
+            "metadata": {"name": "idle", "namespace": "default"}, "spec": {}}));
+        // Two slices of one Service: ready true, ready unset, ready false.
+        for (name, eps) in [
+            (
+                "reviews-a",
+                json!([{"addresses": ["10.0.0.1"], "conditions": {"ready": true}},
+                                 {"addresses": ["10.0.0.2"]}]),
+            ),
+            (
+                "reviews-b",
+                json!([{"addresses": ["10.0.0.3"], "conditions": {"ready": false, "terminating": true}}]),
+            ),
+        ] {
+            set.add(
+                json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"name": name, "namespace": "default",
+                    "labels": {"kubernetes.io/service-name": "reviews"}},
+                "addressType": "IPv4", "endpoints": eps}),
+            );
+        }
+        let (inv, problems) = set.into_inventory();
+        assert!(problems.is_empty(), "{problems:?}");
+        let by = |n: &str| inv.services.iter().find(|s| s.name == n).unwrap().endpoints;
+        assert_eq!(
+            by("reviews"),
+            Some(EndpointCount {
+                ready: 2,
+                not_ready: 1
+            })
+        );
+        assert_eq!(by("idle"), None);
+        assert!(
+            inv.other_objects.is_empty(),
+            "slices are read, not kept as other objects"
+        );
     }
 }

@@ -155,6 +155,10 @@ pub async fn list_objects_into(
             list_namespaced::<DaemonSet>(client, scope).await,
         ),
         ("jobs", list_namespaced::<Job>(client, scope).await),
+        (
+            "endpointslices",
+            list_namespaced::<k8s_openapi::api::discovery::v1::EndpointSlice>(client, scope).await,
+        ),
     ];
     for (plural, res) in results {
         match res {

@@ -66,6 +66,18 @@ pub struct ServiceInfo {
     pub selector: BTreeMap<String, String>,
     pub cluster_ip: Option<String>,
     pub ports: Vec<u16>,
+    /// The endpoints its EndpointSlices list (`None`: no slice was read).
+    pub endpoints: Option<EndpointCount>,
+}
+
+/// Endpoints of a Service, summed over its EndpointSlices.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct EndpointCount {
+    /// Ready endpoints (condition `ready` true or unset, as kube-proxy
+    /// counts them).
+    pub ready: u32,
+    /// Endpoints whose `ready` condition is false.
+    pub not_ready: u32,
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]

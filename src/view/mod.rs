@@ -1,6 +1,7 @@
 //! Pure rendering of `(&Snapshot, &UiState, &Theme)`: no channels, locks or I/O.
 
 pub mod critical;
+pub mod declared_text;
 pub mod detail;
 pub mod fmt;
 pub mod gaps;

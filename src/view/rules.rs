@@ -8,29 +8,7 @@ use super::fmt::pct;
 use super::text::heading;
 use crate::model::snapshot::{Change, DiffSource, MtlsBadge, MtlsScopeSummary, RuleDiff};
 
-/// A one-line summary of a declared route or policy (`Kind namespace/name`,
-/// else compact JSON).
-pub fn summarize(v: &serde_json::Value) -> String {
-    let kind = v.get("kind").and_then(|k| k.as_str());
-    let meta = v.get("metadata");
-    let name = meta
-        .and_then(|m| m.get("name"))
-        .and_then(|n| n.as_str())
-        .or_else(|| v.get("name").and_then(|n| n.as_str()));
-    let ns = meta
-        .and_then(|m| m.get("namespace"))
-        .and_then(|n| n.as_str())
-        .or_else(|| v.get("namespace").and_then(|n| n.as_str()));
-    match (kind, name) {
-        (Some(k), Some(n)) => {
-            let mut s = format!("{k} {}{n}", ns.map(|x| format!("{x}/")).unwrap_or_default());
-            let compact = serde_json::to_string(v.get("spec").unwrap_or(v)).unwrap_or_default();
-            s.push_str(&format!("  {compact}"));
-            s
-        }
-        _ => serde_json::to_string(v).unwrap_or_default(),
-    }
-}
+pub use super::declared_text::summarize;
 
 /// The lines of the Rules view: the mTLS summary, the rule diffs (what
 /// changed first), then the declared routes and policies.

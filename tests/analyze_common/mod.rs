@@ -48,6 +48,7 @@ pub fn inventory(injected: bool) -> Inventory {
         selector: BTreeMap::from([("app".to_string(), "b".to_string())]),
         cluster_ip: None,
         ports: vec![80],
+        endpoints: None,
     });
     let mut ns = NamespaceInfo::default();
     if injected {
@@ -95,7 +96,11 @@ pub fn edge(src: &str, tgt: &str, ok: u32, fail: u32, status: MtlsStatus) -> Edg
 }
 
 pub fn run(edges: Vec<Edge>, objects: Vec<Value>, injected: bool) -> Snapshot {
-    let inv = inventory(injected);
+    run_with(inventory(injected), edges, objects)
+}
+
+/// [`run`] over a given inventory.
+pub fn run_with(inv: Inventory, edges: Vec<Edge>, objects: Vec<Value>) -> Snapshot {
     let mut snap = Snapshot::empty("2026-01-05T09:00:00Z".into(), 60.0);
     snap.nodes = inv
         .workloads

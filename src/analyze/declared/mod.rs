@@ -26,6 +26,13 @@ const HELPERS: [&str; 4] = [
     "Gateway",
 ];
 
+/// Whether an API group (with or without `/version`) is one of the mesh
+/// APIs meshscope reads rules from.
+fn is_mesh_group(g: &str) -> bool {
+    let name = g.split('/').next().unwrap_or(g);
+    crate::collect::live::MESH_GROUPS.contains(&name)
+}
+
 /// Build the declared model from every object and the intent rules.
 pub fn build_model(objects: &[&Value], intent: &[IntentRule], inv: &Idx) -> Model {
     let mut m = Model::default();
@@ -68,7 +75,9 @@ pub fn build_model(objects: &[&Value], intent: &[IntentRule], inv: &Idx) -> Mode
             ("Server", g) if g.contains("linkerd") => {}
             ("AuthorizationPolicy", g) if g.contains("linkerd") => {}
             (k, g) if HELPERS.contains(&k) && (g.contains("linkerd") || g.contains("istio")) => {}
-            (k, g) if g.contains('.') && !k.is_empty() => {
+            // Other kinds of the mesh APIs are listed as not understood;
+            // the rest of the cluster (EndpointSlices, CRDs…) is not a rule.
+            (k, g) if is_mesh_group(g) && !k.is_empty() => {
                 m.policy_entries.push(
                     json!({"resource": resource_id(o), "apiVersion": g, "understood": false}),
                 );
@@ -118,5 +127,33 @@ fn intent_rule(r: &IntentRule, inv: &Idx) -> AccessRule {
         enforced: false,
         targets,
         from,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::inventory::Inventory;
+
+    #[test]
+    fn only_mesh_kinds_are_listed_as_not_understood() {
+        let objs = [
+            json!({"apiVersion": "discovery.k8s.io/v1", "kind": "EndpointSlice",
+                "metadata": {"name": "details-x", "namespace": "default"}}),
+            json!({"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+                "metadata": {"name": "virtualservices.networking.istio.io"}}),
+            json!({"apiVersion": "networking.istio.io/v1alpha3", "kind": "EnvoyFilter",
+                "metadata": {"name": "lua", "namespace": "default"}}),
+        ];
+        let refs: Vec<&Value> = objs.iter().collect();
+        let inv = Inventory::default();
+        let m = build_model(&refs, &[], &Idx::new(&inv));
+        let listed: Vec<&str> = m
+            .policy_entries
+            .iter()
+            .filter_map(|e| e["resource"].as_str())
+            .collect();
+        assert_eq!(listed, ["EnvoyFilter/default/lua"]);
+        assert_eq!(m.policy_entries[0]["understood"], false);
     }
 }

@@ -140,6 +140,11 @@ async fn resources(client: &Client) -> (Vec<(ApiResource, bool, bool)>, Option<S
         (ApiResource::erase::<StatefulSet>(&()), true, false),
         (ApiResource::erase::<DaemonSet>(&()), true, false),
         (ApiResource::erase::<Job>(&()), true, false),
+        (
+            ApiResource::erase::<k8s_openapi::api::discovery::v1::EndpointSlice>(&()),
+            true,
+            false,
+        ),
     ];
     match Discovery::new(client.clone())
         .filter(&MESH_GROUPS)
