@@ -230,7 +230,8 @@ fn a_trace_of_100000_spans_draws_only_the_visible_rows() {
     let started = Instant::now();
     for _ in 0..20 {
         small.update(Action::PageDown);
-        term.draw(|f| f.render_widget(&small.screen(), f.area())).unwrap();
+        term.draw(|f| f.render_widget(&small.screen(), f.area()))
+            .unwrap();
     }
     let small_frame = started.elapsed() / 20;
     println!(
