@@ -80,3 +80,55 @@ fn other_documents_are_left_to_the_dom_reader() {
     assert_eq!(p.stats.bad_spans, 1);
     assert!(parse_str("{\"resourceSpans\": [", "t").is_err());
 }
+
+fn peak_mb() -> f64 {
+    let s = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+    s.lines()
+        .find(|l| l.starts_with("VmHWM:"))
+        .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+/// DOM vs typed on 10,000 traces / 200,000 spans of OTLP JSON, time and
+/// peak RSS side by side (`cargo test --test traces_otlp_typed -- --ignored
+/// --nocapture`; benches/traces.rs measures the same in release).
+#[test]
+#[ignore = "a measurement"]
+fn measure_dom_vs_typed_200k_spans() {
+    use std::fmt::Write;
+    let mut json = String::from("{\"resourceSpans\":[");
+    for svc in 0..50 {
+        if svc > 0 {
+            json.push(',');
+        }
+        write!(json, "{{\"resource\":{{\"attributes\":[{{\"key\":\"service.name\",\"value\":{{\"stringValue\":\"svc-{svc}.default\"}}}}]}},\"scopeSpans\":[{{\"scope\":{{}},\"spans\":[").unwrap();
+        for i in 0..4000u64 {
+            let t = (svc * 4000 + i) / 20;
+            let id = svc * 4000 + i + 1;
+            if i > 0 {
+                json.push(',');
+            }
+            write!(json, "{{\"traceId\":\"{t:032x}\",\"spanId\":\"{id:016x}\",\"parentSpanId\":\"{:016x}\",\"name\":\"GET\",\"kind\":{},\"startTimeUnixNano\":\"{}\",\"endTimeUnixNano\":\"{}\",\"attributes\":[{{\"key\":\"peer.address\",\"value\":{{\"stringValue\":\"10.0.0.1\"}}}}],\"status\":{{}}}}",
+                id.saturating_sub(1), 2 + (i % 2), 1_700_000_000_000_000_000u64 + i * 1000, 1_700_000_000_000_000_000u64 + i * 1000 + 50_000).unwrap();
+        }
+        json.push_str("]}]}");
+    }
+    json.push_str("]}");
+    println!("OTLP JSON: {:.1} MB", json.len() as f64 / 1e6);
+    // Typed first: the allocator keeps what the DOM freed resident, which
+    // would hide the typed reader's smaller peak.
+    for name in ["typed", "dom"] {
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let t = std::time::Instant::now();
+        let p = if name == "dom" {
+            dom(&json)
+        } else {
+            parse_text(&json).unwrap()
+        };
+        let spans: usize = p.traces.iter().map(|t| t.spans.len()).sum();
+        let took = t.elapsed();
+        assert_eq!(spans, 200_000);
+        println!("{name}: {took:?}, peak RSS {:.0} MB", peak_mb());
+        drop(p);
+    }
+}
