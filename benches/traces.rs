@@ -9,6 +9,7 @@
 use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use meshscope::collect::traces::parse::parse_value;
 use meshscope::collect::traces::{Span, SpanKind, Trace, TraceInput, parse_str};
 
 const TRACES: usize = 10_000;
@@ -150,19 +151,52 @@ fn bench(c: &mut Criterion) {
         eprintln!("peak RSS after generating and linking (VmHWM): {mb:.0} MB");
     }
     let json = otlp_json(&input.traces);
-    // Reset the peak (Linux: clear_refs 5) so the next figure is parsing's.
-    let _ = std::fs::write("/proc/self/clear_refs", "5");
     eprintln!("OTLP JSON: {:.1} MB", json.len() as f64 / 1e6);
-    g.bench_function("parse_otlp_200k_spans", |b| {
-        b.iter(|| {
-            let p = parse_str(black_box(&json), "bench").map(|p| p.traces.len());
-            black_box(p.unwrap_or(0))
-        })
-    });
-    g.finish();
-    if let Some(mb) = peak_rss_mb() {
-        eprintln!("peak RSS while parsing (VmHWM since the reset): {mb:.0} MB");
+    drop(input);
+    // Before and after, side by side: the serde_json::Value DOM the parser
+    // used to go through, and the typed borrowing reader `parse_str` now
+    // uses for OTLP. The peak is reset (Linux: clear_refs 5) before each,
+    // so each figure is that reader's.
+    let dom = |text: &str| {
+        let v: serde_json::Value = serde_json::from_str(text).unwrap_or_default();
+        parse_value(&v, "bench")
+            .map(|p| p.traces.len())
+            .unwrap_or(0)
+    };
+    let typed = |text: &str| {
+        parse_str(text, "bench")
+            .map(|p| p.traces.len())
+            .unwrap_or(0)
+    };
+    assert_eq!(dom(&json), TRACES);
+    assert_eq!(typed(&json), TRACES);
+    type Reader<'a> = &'a dyn Fn(&str) -> usize;
+    // Typed first: the allocator keeps what the DOM freed resident, which
+    // would hide the typed reader's smaller peak.
+    let readers: [(&str, Reader); 2] = [("typed", &typed), ("dom", &dom)];
+    for (name, read) in readers {
+        let _ = std::fs::write("/proc/self/clear_refs", "5");
+        let base = rss_mb().unwrap_or(0.0);
+        let t = std::time::Instant::now();
+        black_box(read(black_box(&json)));
+        let once = t.elapsed();
+        g.bench_function(format!("parse_otlp_200k_spans_{name}"), |b| {
+            b.iter(|| black_box(read(black_box(&json))))
+        });
+        if let Some(mb) = peak_rss_mb() {
+            eprintln!(
+                "parse {name}: first run {once:?}; peak RSS while parsing {mb:.0} MB (process before: {base:.0} MB, JSON text included)"
+            );
+        }
     }
+    g.finish();
+}
+
+fn rss_mb() -> Option<f64> {
+    let s = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = s.lines().find(|l| l.starts_with("VmRSS:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kb / 1024.0)
 }
 
 criterion_group!(benches, bench);

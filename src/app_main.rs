@@ -194,9 +194,7 @@ fn snapshot(args: SnapshotArgs, cluster: &ClusterArgs) -> Result<u8, Failure> {
                 .then(|| cluster.namespace.clone())
                 .flatten();
             let fetched = match &traces {
-                Some(t) => Some(
-                    runtime()?.block_on(crate::collect::traces::client::fetch(&t.url, &t.options)),
-                ),
+                Some(t) => Some(runtime()?.block_on(t.fetch(None))),
                 None => None,
             };
             snapshot_from_bundle_traced(dir, ns, declared.as_ref(), fetched)?
@@ -274,6 +272,12 @@ pub async fn run_tui(
         crate::collect::kube::Scope::All => None,
         crate::collect::kube::Scope::Namespace(ns) => Some(ns.clone()),
     };
+    // The waterfall fetches sample traces from the backend the feed searches.
+    if opts.traces.is_none() {
+        opts.traces = feed_opts.traces.as_ref().map(|t| {
+            crate::collect::traces::lookup::TraceLookup::for_source(t, &conn.client, &conn.scope)
+        });
+    }
     let collector = tokio::spawn(crate::collect::feed::run(
         conn, feed_opts, snap_tx, prog_tx, cmd_rx,
     ));
@@ -328,7 +332,18 @@ async fn demo_traces(
 ) {
     use crate::collect::traces::TraceSource;
     if let Some(u) = url {
-        return (None, Some(TraceSource::new(u)));
+        let source = TraceSource::new(u);
+        // `--traces auto`: the demo cluster exposes its tracing service.
+        if source.is_auto() {
+            return match demo.serve_tracing().await {
+                Ok(j) => (Some(j), Some(source)),
+                Err(e) => {
+                    eprintln!("meshscope demo: the tracing service did not start ({e})");
+                    (None, Some(source))
+                }
+            };
+        }
+        return (None, Some(source));
     }
     let now = crate::collect::live::now_ms();
     match demo.start_jaeger().await {
@@ -358,14 +373,26 @@ fn demo(args: DemoArgs, cluster: &ClusterArgs, theme: &str) -> Result<u8, Failur
             .await
             .map_err(|e| Failure::Internal(format!("cannot start the simulated cluster: {e}")))?;
         if args.serve_only {
+            // The cluster's tracing service (istio-system/tracing), for --traces auto.
+            let tracing = match demo.serve_tracing().await {
+                Ok(j) => Some(j),
+                Err(e) => {
+                    eprintln!("meshscope demo: the tracing service did not start ({e})");
+                    None
+                }
+            };
             eprintln!(
-                "meshscope demo: scenario '{}' served at {}\nkubeconfig: {}\ntry: kubectl --kubeconfig {} get pods -A\nCtrl-C stops it.",
+                "meshscope demo: scenario '{}' served at {}\nkubeconfig: {}\ntry: kubectl --kubeconfig {} get pods -A\n     meshscope snapshot --kubeconfig {} --traces auto\nCtrl-C stops it.",
                 demo.scenario.name,
                 demo.url(),
+                demo.kubeconfig.display(),
                 demo.kubeconfig.display(),
                 demo.kubeconfig.display()
             );
             let _ = tokio::signal::ctrl_c().await;
+            if let Some(j) = tracing {
+                j.shutdown().await;
+            }
             demo.shutdown().await;
             return Ok(0);
         }

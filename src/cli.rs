@@ -195,7 +195,9 @@ pub struct ClusterArgs {
     #[arg(long, value_enum, value_name = "MESH", default_value_t = MeshChoice::Auto, global = true)]
     pub mesh: MeshChoice,
     /// Read trace spans from this Jaeger, Zipkin or Tempo query API
-    /// (detected) and merge the calls they show into the graph.
+    /// (detected) and merge the calls they show into the graph. `auto`:
+    /// find it in the cluster (istio-system/tracing, then jaeger-query,
+    /// tracing, zipkin or tempo services) through a port-forward.
     #[arg(long, value_name = "URL", global = true)]
     pub traces: Option<String>,
     /// Per-scrape timeout.

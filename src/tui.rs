@@ -68,6 +68,9 @@ pub struct TuiOptions {
     pub namespace: Option<String>,
     /// Action name → keys, from the `[keys]` table of the config file.
     pub keymap_overrides: KeyOverrides,
+    /// Where the waterfall fetches a sample trace's spans (the feed's
+    /// `--traces` backend, a bundle's `traces/`); `None`: it says so.
+    pub traces: Option<crate::collect::traces::lookup::TraceLookup>,
 }
 
 impl TuiOptions {
@@ -123,6 +126,8 @@ pub async fn run_loop<B: Backend>(
     app.ui.context = opts.context;
     app.ui.namespace = opts.namespace;
     app.ui.progress = progress.borrow_and_update().clone();
+    let (trace_tx, mut trace_rx) = mpsc::channel::<(String, TraceResult)>(4);
+    let lookup = opts.traces;
     let mut events = std::pin::pin!(events);
     let mut tick = tokio::time::interval(FRAME);
     tick.set_missed_tick_behavior(MissedTickBehavior::Skip);
@@ -150,6 +155,10 @@ pub async fn run_loop<B: Backend>(
                             return Ok(());
                         }
                         Some(Effect::Send(c)) => commands.try_send(c).is_ok(),
+                        Some(Effect::FetchTrace(id)) => {
+                            fetch_trace(lookup.clone(), id, trace_tx.clone(), &mut app);
+                            true
+                        }
                         None => true,
                     };
                     if !delivered {
@@ -170,6 +179,10 @@ pub async fn run_loop<B: Backend>(
                 }
                 Err(_) => snaps_open = false,
             },
+            Some((id, r)) = trace_rx.recv() => {
+                app.trace_arrived(&id, r);
+                dirty = true;
+            }
             r = progress.changed(), if progress_open => match r {
                 Ok(()) => {
                     app.ui.progress = progress.borrow_and_update().clone();
@@ -187,6 +200,36 @@ pub async fn run_loop<B: Backend>(
             }
         }
     }
+}
+
+type TraceResult = Result<Arc<crate::view::waterfall::Waterfall>, String>;
+
+/// Fetch and lay out trace `id` on a task of its own (the UI keeps
+/// drawing); the answer comes back on `tx`.
+fn fetch_trace(
+    lookup: Option<crate::collect::traces::lookup::TraceLookup>,
+    id: String,
+    tx: mpsc::Sender<(String, TraceResult)>,
+    app: &mut App,
+) {
+    let Some(lookup) = lookup else {
+        app.trace_arrived(
+            &id,
+            Err("no trace source: the spans of sample traces are read from the --traces backend or a bundle's traces/ folder".into()),
+        );
+        return;
+    };
+    tokio::spawn(async move {
+        let r = match lookup.fetch(&id).await {
+            Ok(t) => tokio::task::spawn_blocking(move || {
+                Arc::new(crate::view::waterfall::Waterfall::new(t))
+            })
+            .await
+            .map_err(|e| format!("laying out trace {id} failed: {e}")),
+            Err(e) => Err(e.to_string()),
+        };
+        let _ = tx.send((id, r)).await;
+    });
 }
 
 fn draw<B: Backend>(terminal: &mut Terminal<B>, app: &mut App) -> anyhow::Result<()> {

@@ -1,6 +1,7 @@
 //! Actions (what a key means) and views (where the user is).
 
-/// A screen of the TUI. The first five are tabs; `Detail` and `Help` open over them.
+/// A screen of the TUI. The first five are tabs; `Detail`, `Help` and
+/// `Waterfall` (a sample trace, from an edge's detail) open over them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
 pub enum View {
     #[default]
@@ -11,6 +12,7 @@ pub enum View {
     Rules,
     Detail,
     Help,
+    Waterfall,
 }
 
 impl View {
@@ -33,6 +35,7 @@ impl View {
             View::Rules => "rules",
             View::Detail => "detail",
             View::Help => "help",
+            View::Waterfall => "waterfall",
         }
     }
 }
@@ -83,7 +86,7 @@ actions! {
     Bottom => "bottom", "go to the bottom";
     PageDown => "page_down", "half a page down";
     PageUp => "page_up", "half a page up";
-    Select => "select", "open the detail of the selection";
+    Select => "select", "open the detail of the selection (or a sample trace)";
     Refresh => "refresh", "refresh now";
     Pause => "pause", "pause or resume collection";
     SortNext => "sort_next", "sort by the next column";

@@ -8,6 +8,7 @@ pub mod history;
 pub mod keymap;
 mod moves;
 pub mod state;
+mod traces;
 
 use std::sync::Arc;
 
@@ -30,6 +31,9 @@ pub enum Effect {
     Quit,
     /// Send this to the collectors (never blocking).
     Send(Command),
+    /// Fetch the spans of this trace (hex id) off the UI thread and hand
+    /// them to [`App::trace_arrived`].
+    FetchTrace(String),
 }
 
 /// The whole application: UI state plus what it derives from the snapshots.
@@ -123,9 +127,12 @@ impl App {
             Action::Back => self.back(),
             Action::Help => {
                 self.ui.help_scroll = 0;
-                self.ui.overlay = match self.ui.overlay {
-                    Some(Overlay::Help) => None,
-                    _ => Some(Overlay::Help),
+                self.ui.overlay = match self.ui.overlay.take() {
+                    Some(Overlay::Help) => self.ui.under_help.take(),
+                    other => {
+                        self.ui.under_help = other;
+                        Some(Overlay::Help)
+                    }
                 };
             }
             Action::CommandLine => self.ui.mode = InputMode::Command(String::new()),
@@ -168,7 +175,7 @@ impl App {
                     }
                 }
             }
-            Action::Select => self.select(),
+            Action::Select => return self.select(),
             Action::Up
             | Action::Down
             | Action::Left
@@ -184,10 +191,18 @@ impl App {
     fn show(&mut self, view: View) {
         self.ui.view = view;
         self.ui.overlay = None;
+        self.ui.under_help = None;
+        self.ui.trace_pane = None;
     }
 
     fn back(&mut self) {
-        if self.ui.overlay.take().is_some() {
+        if self.close_waterfall() {
+            return;
+        }
+        if let Some(o) = self.ui.overlay.take() {
+            if o == Overlay::Help {
+                self.ui.overlay = self.ui.under_help.take();
+            }
             return;
         }
         if let Some(t) = self.ui.table_mut()
@@ -200,7 +215,7 @@ impl App {
         self.ui.focus_edge = None;
     }
 
-    fn select(&mut self) {
+    fn select(&mut self) -> Option<Effect> {
         match self.ui.active_view() {
             View::Graph => {
                 if let Some(f) = &self.ui.focus {
@@ -216,12 +231,15 @@ impl App {
                 }
             }
             View::Gaps => self.jump_to_gap(),
-            View::Rules | View::Detail | View::Help => {}
+            View::Detail => return self.open_waterfall(),
+            View::Rules | View::Help | View::Waterfall => {}
         }
+        None
     }
 
     fn open_detail(&mut self, subject: Subject) {
         self.ui.detail_scroll = 0;
+        self.ui.sample_selected = 0;
         self.ui.overlay = Some(Overlay::Detail(subject));
     }
 
@@ -301,6 +319,9 @@ impl App {
         match command::parse(line) {
             Ok(LineCommand::Quit) => Some(Effect::Quit),
             Ok(LineCommand::Show(View::Help)) => {
+                if self.ui.overlay != Some(Overlay::Help) {
+                    self.ui.under_help = self.ui.overlay.take();
+                }
                 self.ui.overlay = Some(Overlay::Help);
                 None
             }
@@ -345,5 +366,9 @@ impl App {
             .ui
             .gaps_selected
             .min(self.snapshot.gaps.len().saturating_sub(1));
+        self.ui.sample_selected = self
+            .ui
+            .sample_selected
+            .min(self.edge_samples().len().saturating_sub(1));
     }
 }

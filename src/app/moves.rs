@@ -45,6 +45,8 @@ impl App {
                 let n = self.snapshot.gaps.len();
                 self.ui.gaps_selected = step(self.ui.gaps_selected, n, action, page);
             }
+            View::Waterfall => self.scroll_waterfall(action),
+            View::Detail if self.pick_sample(action) => {}
             View::Rules | View::Detail | View::Help => {
                 let view = self.ui.active_view();
                 let lines = self.screen().text_lines(view);

@@ -20,6 +20,21 @@ pub enum Subject {
 pub enum Overlay {
     Detail(Subject),
     Help,
+    /// The waterfall of one sample trace of an edge; `esc` goes back to
+    /// the edge's detail.
+    Waterfall {
+        subject: Subject,
+        trace_id: String,
+    },
+}
+
+/// The spans of the trace a waterfall shows: fetched off the UI thread.
+#[derive(Debug, Clone, PartialEq)]
+pub enum TracePane {
+    Loading,
+    /// Why the trace could not be read.
+    Failed(String),
+    Ready(std::sync::Arc<crate::view::waterfall::Waterfall>),
 }
 
 /// Normal keys, or typing into the command line or the filter.
@@ -68,6 +83,14 @@ pub struct UiState {
     pub rules_scroll: usize,
     pub detail_scroll: usize,
     pub help_scroll: usize,
+    /// The sample trace picked in an edge's detail (index into its samples).
+    pub sample_selected: usize,
+    /// The trace of the open waterfall (`None` when none is open).
+    pub trace_pane: Option<TracePane>,
+    /// First waterfall row shown.
+    pub waterfall_scroll: usize,
+    /// The view the help covers (detail, waterfall), restored when it closes.
+    pub under_help: Option<Overlay>,
     /// The focused node of the graph (a drawn node id).
     pub focus: Option<String>,
     /// An edge to highlight in the graph (after jumping from a gap).
@@ -94,7 +117,17 @@ impl UiState {
         match self.overlay {
             Some(Overlay::Detail(_)) => View::Detail,
             Some(Overlay::Help) => View::Help,
+            Some(Overlay::Waterfall { .. }) => View::Waterfall,
             None => self.view,
+        }
+    }
+
+    /// The view whose keys the help lists: what it covers, else the tab.
+    pub fn help_view(&self) -> View {
+        match &self.under_help {
+            Some(Overlay::Detail(_)) => View::Detail,
+            Some(Overlay::Waterfall { .. }) => View::Waterfall,
+            _ => self.view,
         }
     }
 

@@ -187,7 +187,8 @@ pub async fn run(
             let fetch = async {
                 match &trace_source {
                     Some(t) if traces.due(Some(t)) => {
-                        Some(crate::collect::traces::client::fetch(&t.url, &t.options).await)
+                        // `--traces auto`: found in the cluster, through a port-forward.
+                        Some(t.fetch(Some((&conn.client, &conn.scope))).await)
                     }
                     _ => None,
                 }

@@ -1,9 +1,11 @@
-//! The mesh's own Prometheus, found in the cluster and reached through a
-//! kube-rs port-forward (`--prometheus auto`): the Service
-//! `istio-system/prometheus`, `linkerd-viz/prometheus`, or any Service
-//! labelled `app.kubernetes.io/name=prometheus`; one running pod behind it;
-//! a loopback listener whose every connection is a port-forward stream to
-//! that pod. Only GETs (and the port-forward's upgrade) go to the API.
+//! Services found in the cluster and reached through a kube-rs
+//! port-forward: the mesh's own Prometheus (`--prometheus auto`: the
+//! Service `istio-system/prometheus`, `linkerd-viz/prometheus`, or any
+//! Service labelled `app.kubernetes.io/name=prometheus`) and a tracing
+//! query API (`--traces auto`, [`TRACING`]). One running pod behind the
+//! Service; a loopback listener whose every connection is a port-forward
+//! stream to that pod. Only GETs (and the port-forward's upgrade) go to
+//! the API.
 
 use std::collections::BTreeMap;
 
@@ -24,21 +26,100 @@ pub const WELL_KNOWN: [(&str, &str); 2] = [
 /// The label other installs (kube-prometheus, the Helm chart) carry.
 pub const LABEL: &str = "app.kubernetes.io/name=prometheus";
 
-/// Why no in-cluster Prometheus could be used.
+/// What to look for in the cluster and how to reach it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Wanted {
+    /// What it is, in messages (`Prometheus`, `tracing query API`).
+    pub what: &'static str,
+    /// The flag that names it instead (`--prometheus`), in messages.
+    pub flag: &'static str,
+    /// `(namespace, name)` of Services, tried first, in this order.
+    pub well_known: &'static [(&'static str, &'static str)],
+    /// Service names tried next, in any namespace in scope, in this order.
+    pub names: &'static [&'static str],
+    /// Label selectors of Services tried last.
+    pub labels: &'static [&'static str],
+    /// Words a Service port's name may contain, best first (else the first port).
+    pub port_hints: &'static [&'static str],
+    /// The pod port when the Service says nothing.
+    pub default_port: u16,
+}
+
+/// The mesh's Prometheus (`--prometheus auto`).
+pub const PROMETHEUS: Wanted = Wanted {
+    what: "Prometheus",
+    flag: "--prometheus URL",
+    well_known: &WELL_KNOWN,
+    names: &[],
+    labels: &[LABEL],
+    port_hints: &["web", "http"],
+    default_port: 9090,
+};
+
+/// A tracing query API (`--traces auto`): Istio's Jaeger addon
+/// (`istio-system/tracing`), then `jaeger-query`, `zipkin` or `tempo`
+/// Services in any namespace.
+pub const TRACING: Wanted = Wanted {
+    what: "tracing query API",
+    flag: "--traces URL",
+    well_known: &[("istio-system", "tracing")],
+    names: &[
+        "jaeger-query",
+        "tracing",
+        "zipkin",
+        "tempo",
+        "tempo-query-frontend",
+    ],
+    labels: &[],
+    port_hints: &["query", "http"],
+    default_port: 16686,
+};
+
+impl Wanted {
+    /// Where it was looked for, as a phrase.
+    pub fn looked_for(&self) -> String {
+        let mut s = String::from("services ");
+        s.push_str(
+            &self
+                .well_known
+                .iter()
+                .map(|(ns, n)| format!("{ns}/{n}"))
+                .collect::<Vec<_>>()
+                .join(", "),
+        );
+        if !self.names.is_empty() {
+            s.push_str(&format!(
+                " and services named {} in any namespace",
+                self.names.join(", ")
+            ));
+        }
+        for l in self.labels {
+            s.push_str(&format!(" and services labelled {l}"));
+        }
+        s
+    }
+}
+
+/// Why nothing could be used.
 #[derive(Debug, thiserror::Error)]
 pub enum FindError {
     #[error(
-        "no Prometheus found in the cluster: looked for services istio-system/prometheus, linkerd-viz/prometheus and services labelled {LABEL}{}; pass --prometheus URL",
-        if .0.is_empty() { String::new() } else { format!(" ({})", .0.join("; ")) }
+        "no {what} found in the cluster: looked for {looked_for}{}; pass {flag}",
+        if problems.is_empty() { String::new() } else { format!(" ({})", problems.join("; ")) }
     )]
-    NotFound(Vec<String>),
+    NotFound {
+        what: &'static str,
+        looked_for: String,
+        flag: &'static str,
+        problems: Vec<String>,
+    },
     #[error("service {service} has no running pod behind it (selector {selector})")]
     NoPod { service: String, selector: String },
     #[error("cannot listen on loopback for the port-forward: {0}")]
     Listen(std::io::Error),
 }
 
-/// A Prometheus found in the cluster: where it is and how it is reached.
+/// A service found in the cluster: where it is and how it is reached.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Found {
     /// `namespace/name` of the Service.
@@ -56,24 +137,33 @@ fn selector_string(sel: &BTreeMap<String, String>) -> String {
         .join(",")
 }
 
-/// The pod port a Service port sends to (a named targetPort is looked up in
-/// the pod's containers); 9090, Prometheus's own, when nothing says.
+/// The pod port a Prometheus Service port sends to ([`target_port_for`]).
 pub fn target_port(svc: &Service, pod: &Pod) -> u16 {
+    target_port_for(svc, pod, &PROMETHEUS)
+}
+
+/// The pod port a Service port sends to: the port whose name contains the
+/// first of `wanted.port_hints` found (else the first port); a named
+/// targetPort is looked up in the pod's containers; `default_port` when
+/// nothing says.
+pub fn target_port_for(svc: &Service, pod: &Pod, wanted: &Wanted) -> u16 {
+    let dflt = wanted.default_port;
     let ports = svc.spec.as_ref().and_then(|s| s.ports.as_ref());
     let port = ports.and_then(|ps| {
-        ps.iter()
-            .find(|p| {
-                p.name
-                    .as_deref()
-                    .is_some_and(|n| n.contains("web") || n.contains("http"))
+        wanted
+            .port_hints
+            .iter()
+            .find_map(|h| {
+                ps.iter()
+                    .find(|p| p.name.as_deref().is_some_and(|n| n.contains(h)))
             })
             .or_else(|| ps.first())
     });
     let Some(port) = port else {
-        return 9090;
+        return dflt;
     };
     match &port.target_port {
-        Some(IntOrString::Int(n)) => u16::try_from(*n).unwrap_or(9090),
+        Some(IntOrString::Int(n)) => u16::try_from(*n).unwrap_or(dflt),
         Some(IntOrString::String(name)) => pod
             .spec
             .iter()
@@ -81,15 +171,19 @@ pub fn target_port(svc: &Service, pod: &Pod) -> u16 {
             .flat_map(|c| c.ports.iter().flatten())
             .find(|p| p.name.as_deref() == Some(name.as_str()))
             .and_then(|p| u16::try_from(p.container_port).ok())
-            .unwrap_or(9090),
-        None => u16::try_from(port.port).unwrap_or(9090),
+            .unwrap_or(dflt),
+        None => u16::try_from(port.port).unwrap_or(dflt),
     }
 }
 
-async fn candidates(client: &Client, scope: &Scope) -> (Vec<Service>, Vec<String>) {
+async fn candidates(
+    client: &Client,
+    scope: &Scope,
+    wanted: &Wanted,
+) -> (Vec<Service>, Vec<String>) {
     let mut out = Vec::new();
     let mut problems = Vec::new();
-    for (ns, name) in WELL_KNOWN {
+    for (ns, name) in wanted.well_known {
         match Api::<Service>::namespaced(client.clone(), ns)
             .get_opt(name)
             .await
@@ -106,21 +200,52 @@ async fn candidates(client: &Client, scope: &Scope) -> (Vec<Service>, Vec<String
         Scope::All => Api::all(client.clone()),
         Scope::Namespace(ns) => Api::namespaced(client.clone(), ns),
     };
-    match api.list(&ListParams::default().labels(LABEL)).await {
-        Ok(list) => out.extend(list.items),
-        Err(e) => problems.push(format!(
-            "list services {LABEL}: {}",
-            describe_kube_error(&e)
-        )),
+    if !wanted.names.is_empty() {
+        match api.list(&ListParams::default()).await {
+            Ok(list) => {
+                for name in wanted.names {
+                    out.extend(
+                        list.items
+                            .iter()
+                            .filter(|s| s.metadata.name.as_deref() == Some(name))
+                            .cloned(),
+                    );
+                }
+            }
+            Err(e) => problems.push(format!("list services: {}", describe_kube_error(&e))),
+        }
+    }
+    for label in wanted.labels {
+        match api.list(&ListParams::default().labels(label)).await {
+            Ok(list) => out.extend(list.items),
+            Err(e) => problems.push(format!(
+                "list services {label}: {}",
+                describe_kube_error(&e)
+            )),
+        }
     }
     (out, problems)
 }
 
 /// Find the mesh's Prometheus and one running pod behind it.
 pub async fn find(client: &Client, scope: &Scope) -> Result<Found, FindError> {
-    let (services, problems) = candidates(client, scope).await;
+    find_wanted(client, scope, &PROMETHEUS).await
+}
+
+/// Find the first Service matching `wanted` and one running pod behind it.
+pub async fn find_wanted(
+    client: &Client,
+    scope: &Scope,
+    wanted: &Wanted,
+) -> Result<Found, FindError> {
+    let (services, problems) = candidates(client, scope, wanted).await;
     let Some(svc) = services.into_iter().next() else {
-        return Err(FindError::NotFound(problems));
+        return Err(FindError::NotFound {
+            what: wanted.what,
+            looked_for: wanted.looked_for(),
+            flag: wanted.flag,
+            problems,
+        });
     };
     let ns = svc.metadata.namespace.clone().unwrap_or_default();
     let name = svc.metadata.name.clone().unwrap_or_default();
@@ -149,7 +274,7 @@ pub async fn find(client: &Client, scope: &Scope) -> Result<Found, FindError> {
     Ok(Found {
         service: format!("{ns}/{name}"),
         namespace: ns,
-        port: target_port(&svc, &pod),
+        port: target_port_for(&svc, &pod, wanted),
         pod: pod.metadata.name.unwrap_or_default(),
     })
 }

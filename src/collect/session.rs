@@ -108,7 +108,14 @@ async fn finish(
         snap.mesh.kind = m;
     }
     if let Some(t) = traces {
-        t.merge_into(&mut snap, inv).await;
+        // `--traces auto` looks for the tracing service in the cluster.
+        let conn = if t.is_auto() {
+            connect(&opts.kube).await.ok()
+        } else {
+            None
+        };
+        let kube = conn.as_ref().map(|c| (&c.client, &c.scope));
+        t.merge_into(&mut snap, inv, kube).await;
     }
     let cfg = crate::analyze::AnalyzeConfig::default();
     crate::analyze::analyze(&mut snap, inv, opts.declared.as_ref(), &cfg);

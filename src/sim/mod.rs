@@ -15,4 +15,5 @@ pub mod proxy;
 pub mod rng;
 pub mod scenario;
 pub mod scenarios;
+pub mod tracing_service;
 pub mod traffic;

@@ -182,7 +182,15 @@ fn placeholders<'a>(
     }
     out.push(heading(t, "Traces"));
     if !samples.is_empty() {
-        out.extend(super::waterfall::sample_lines(ctx.theme, samples));
+        out.extend(super::waterfall::sample_lines(
+            ctx.theme,
+            samples,
+            Some(ctx.ui.sample_selected),
+        ));
+        out.push(Line::styled(
+            "  j/k pick a trace · enter opens its waterfall",
+            t.muted,
+        ));
         return;
     }
     out.push(Line::styled(

@@ -16,6 +16,29 @@ pub fn lines<'a>(ctx: &Ctx<'a>, view: View) -> Vec<Line<'a>> {
             Span::styled(action.describe(), t.text),
         ]));
     }
+    match view {
+        View::Detail => {
+            out.push(heading(t, "Sample traces (an edge's detail)"));
+            for line in [
+                "  j/k ↑/↓ pick one of the edge's sample traces (▶)",
+                "  enter   open its waterfall (spans fetched from the trace source)",
+                "  ctrl-d/ctrl-u scroll the detail",
+            ] {
+                out.push(Line::styled(line, t.text));
+            }
+        }
+        View::Waterfall => {
+            out.push(heading(t, "Waterfall"));
+            for line in [
+                "  one span per row, indented under its parent, bars on the trace's time axis",
+                "  ━ the critical path: the stretches that set the end-to-end time",
+                "  j/k scroll · ctrl-d/u half a page · g/G top/bottom · esc back to the edge",
+            ] {
+                out.push(Line::styled(line, t.text));
+            }
+        }
+        _ => {}
+    }
     out.push(heading(t, "Command line (:)"));
     for (cmd, what) in [
         (

@@ -1,5 +1,6 @@
 //! Pure rendering of `(&Snapshot, &UiState, &Theme)`: no channels, locks or I/O.
 
+pub mod critical;
 pub mod declared_text;
 pub mod detail;
 pub mod fmt;
@@ -11,6 +12,7 @@ pub mod status;
 pub mod table;
 pub mod text;
 pub mod theme;
+pub mod trace_pane;
 pub mod waterfall;
 
 use ratatui::buffer::Buffer;
@@ -42,6 +44,8 @@ pub struct Ctx<'a> {
     pub hood: bool,
     /// Nodes in the whole drawn graph.
     pub full_nodes: usize,
+    /// The sample traces of the edge whose detail is open.
+    pub samples: &'a [crate::model::snapshot::TraceExemplar],
 }
 
 /// The whole screen.
@@ -62,6 +66,7 @@ impl App {
                 laid: self.laid(),
                 hood: self.hood_active(),
                 full_nodes: self.graph.full.graph.nodes.len(),
+                samples: self.edge_samples(),
             },
         }
     }
@@ -87,7 +92,7 @@ impl Screen<'_> {
         let ctx = &self.ctx;
         match (view, &ctx.ui.overlay) {
             (View::Detail, Some(Overlay::Detail(s))) => detail::lines(ctx, s),
-            (View::Help, _) => help::lines(ctx, ctx.ui.view),
+            (View::Help, _) => help::lines(ctx, ctx.ui.help_view()),
             (View::Rules, _) => rules::lines(ctx),
             _ => Vec::new(),
         }
@@ -133,17 +138,22 @@ impl Widget for &Screen<'_> {
         status::tabs(ctx, top, buf);
         match &ctx.ui.overlay {
             Some(Overlay::Help) => {
-                let title = format!(" help · {} · j/k scroll · esc closes ", ctx.ui.view.name());
+                let title = format!(
+                    " help · {} · j/k scroll · esc closes ",
+                    ctx.ui.help_view().name()
+                );
                 self.text_view(View::Help, title, ctx.ui.help_scroll, body, buf);
             }
+            Some(Overlay::Waterfall { trace_id, .. }) => {
+                trace_pane::TracePaneView { ctx, trace_id }.render(body, buf);
+            }
             Some(Overlay::Detail(_)) => {
-                self.text_view(
-                    View::Detail,
-                    " detail · j/k scroll · esc back ".into(),
-                    ctx.ui.detail_scroll,
-                    body,
-                    buf,
-                );
+                let title = if ctx.samples.is_empty() {
+                    " detail · j/k scroll · esc back "
+                } else {
+                    " detail · j/k pick a trace · enter waterfall · ctrl-d/u scroll · esc back "
+                };
+                self.text_view(View::Detail, title.into(), ctx.ui.detail_scroll, body, buf);
             }
             None => match ctx.ui.view {
                 View::Graph => graph::GraphView { ctx }.render(body, buf),
@@ -153,7 +163,7 @@ impl Widget for &Screen<'_> {
                 }
                 .render(body, buf),
                 View::Gaps => gaps::GapsView { ctx }.render(body, buf),
-                View::Rules | View::Detail | View::Help => {
+                View::Rules | View::Detail | View::Help | View::Waterfall => {
                     let mtls = ctx
                         .snap
                         .mtls_summary

@@ -76,18 +76,18 @@ pub enum ClientError {
     NoBackend { url: String },
 }
 
-struct Client {
+pub(super) struct Client {
     http: reqwest::Client,
     base: Url,
 }
 
-enum Got {
+pub(super) enum Got {
     Json(Value),
     Status(u16, String),
 }
 
 impl Client {
-    fn new(url: &str, timeout: Duration) -> Result<Client, ClientError> {
+    pub(super) fn new(url: &str, timeout: Duration) -> Result<Client, ClientError> {
         crate::collect::kube::install_crypto_provider();
         let bad = |message: String| ClientError::BadUrl {
             url: url.to_string(),
@@ -117,7 +117,11 @@ impl Client {
     }
 
     /// GET a path; JSON on 2xx, the status and body text otherwise.
-    async fn get(&self, path: &str, query: &[(&str, String)]) -> Result<Got, ClientError> {
+    pub(super) async fn get(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<Got, ClientError> {
         let u = self.url(path, query)?;
         let err = |message: String| ClientError::Http {
             url: u.to_string(),
@@ -143,7 +147,7 @@ impl Client {
 }
 
 /// Probe `url` for a tracing API.
-async fn detect(c: &Client, url: &str) -> Result<Backend, ClientError> {
+pub(super) async fn detect(c: &Client, url: &str) -> Result<Backend, ClientError> {
     let mut first_err = None;
     let mut probe = |r: Result<Got, ClientError>| match r {
         Ok(g) => Some(g),

@@ -12,10 +12,13 @@
 pub mod client;
 pub mod graph;
 pub mod ids;
+pub mod incluster;
 pub mod jaeger;
 pub mod link;
+pub mod lookup;
 pub mod merge;
 pub mod otlp;
+pub mod otlp_typed;
 pub mod parse;
 pub mod span;
 pub mod zipkin;
@@ -197,12 +200,14 @@ impl TraceSource {
     }
 
     /// Fetch, link and merge into `snap` (before `analyze`); never fails.
+    /// `kube` is how `--traces auto` finds the tracing service.
     pub async fn merge_into(
         &self,
         snap: &mut crate::model::snapshot::Snapshot,
         inv: &crate::model::inventory::Inventory,
+        kube: Option<(&kube::Client, &crate::collect::kube::Scope)>,
     ) -> merge::MergeReport {
-        let input = client::fetch(&self.url, &self.options).await;
+        let input = self.fetch(kube).await;
         merge::merge(snap, inv, input)
     }
 }

@@ -23,6 +23,15 @@ pub enum ParseError {
 
 /// Parse JSON text; `origin` names where it came from in errors.
 pub fn parse_str(text: &str, origin: &str) -> Result<Parsed, ParseError> {
+    // OTLP and Tempo documents (the large ones) go through typed structs
+    // that borrow from the text; anything they cannot read falls through to
+    // the lenient DOM below.
+    let finder = |needle: &str| memchr::memmem::find(text.as_bytes(), needle.as_bytes()).is_some();
+    if (finder("\"resourceSpans\"") || finder("\"batches\""))
+        && let Some(p) = super::otlp_typed::parse_text(text)
+    {
+        return Ok(p);
+    }
     let v: Value = serde_json::from_str(text).map_err(|e| ParseError::Json {
         origin: origin.to_string(),
         message: e.to_string(),
@@ -183,6 +192,20 @@ pub(crate) fn text_of(v: &Value) -> Option<String> {
         Value::Bool(b) => Some(b.to_string()),
         _ => None,
     }
+}
+
+/// Whether [`apply_attr`] does anything with `key` (other attributes can
+/// be skipped without building their values).
+pub(crate) fn wants_attr(key: &str) -> bool {
+    matches!(
+        key,
+        "span.kind"
+            | "error"
+            | "otel.status_code"
+            | "http.status_code"
+            | "http.response.status_code"
+            | "peer.service"
+    ) || super::span::MAPPING_KEYS.contains(&key)
 }
 
 /// Apply one attribute/tag to a span: kind, error, HTTP status, peer
