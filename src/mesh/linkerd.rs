@@ -15,6 +15,7 @@ use crate::mesh::{
     service_from_host, strip_port,
 };
 use crate::model::ids::NodeRef;
+use crate::model::intern::{NodeId, Sym};
 use crate::model::sample::{EdgeKey, Reporter, ReqKey, Tls};
 use crate::model::snapshot::{MeshKind, Protocol};
 
@@ -170,7 +171,7 @@ impl Dialect for Linkerd {
             Protocol::Http
         };
         acc.hint(
-            &target.workload,
+            NodeId::of(&target.workload),
             NodeHint {
                 meshed: true,
                 ..NodeHint::default()
@@ -178,7 +179,7 @@ impl Dialect for Linkerd {
         );
         if reporter == Reporter::Source && tls == Tls::Mutual {
             acc.hint(
-                &dest,
+                NodeId::of(&dest),
                 NodeHint {
                     meshed: true,
                     ..NodeHint::default()
@@ -187,20 +188,20 @@ impl Dialect for Linkerd {
         }
         let edge = acc.edge(
             EdgeKey {
-                source,
-                target: dest,
+                source: NodeId::of(&source),
+                target: NodeId::of(&dest),
                 protocol,
             },
             reporter,
         );
         if edge.service.is_none() && reporter == Reporter::Source {
-            edge.service = service_of(s);
+            edge.service = service_of(s).map(Sym::from);
         }
         if edge.target_identity.is_none() {
-            edge.target_identity = non_empty(s.label("server_id")).map(str::to_string);
+            edge.target_identity = non_empty(s.label("server_id")).map(Sym::new);
         }
         if edge.source_identity.is_none() {
-            edge.source_identity = non_empty(s.label("client_id")).map(str::to_string);
+            edge.source_identity = non_empty(s.label("client_id")).map(Sym::new);
         }
         match s.name {
             RESPONSES => {
@@ -261,7 +262,7 @@ impl Dialect for Linkerd {
     /// gRPC status), and every HTTP connection also has TCP stats: fold both
     /// into the call's single edge per (source, target, reporter).
     fn finish(&mut self, _target: &ScrapeTarget<'_>, acc: &mut ScrapeAcc) {
-        let keys: Vec<(EdgeKey, Reporter)> = acc.edges.keys().cloned().collect();
+        let keys: Vec<(EdgeKey, Reporter)> = acc.edges.keys().copied().collect();
         for (key, reporter) in keys {
             let into = match key.protocol {
                 Protocol::Http => [Protocol::Grpc].as_slice(),
@@ -272,14 +273,14 @@ impl Dialect for Linkerd {
                 acc.edges.contains_key(&(
                     EdgeKey {
                         protocol: *p,
-                        ..key.clone()
+                        ..key
                     },
                     reporter,
                 ))
             }) else {
                 continue;
             };
-            if let Some(sample) = acc.edges.remove(&(key.clone(), reporter)) {
+            if let Some(sample) = acc.edges.remove(&(key, reporter)) {
                 let dest = EdgeKey {
                     protocol: proto,
                     ..key
