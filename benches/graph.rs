@@ -106,7 +106,7 @@ pub fn rounds() -> Vec<Round> {
                 pods.entry(a)
                     .or_default()
                     .edges
-                    .insert((key, Reporter::Source), sample(total, Tls::Unknown));
+                    .insert((key.clone(), Reporter::Source), sample(total, Tls::Unknown));
                 pods.entry(b)
                     .or_default()
                     .edges

@@ -262,7 +262,7 @@ impl Dialect for Linkerd {
     /// gRPC status), and every HTTP connection also has TCP stats: fold both
     /// into the call's single edge per (source, target, reporter).
     fn finish(&mut self, _target: &ScrapeTarget<'_>, acc: &mut ScrapeAcc) {
-        let keys: Vec<(EdgeKey, Reporter)> = acc.edges.keys().copied().collect();
+        let keys: Vec<(EdgeKey, Reporter)> = acc.edges.keys().cloned().collect();
         for (key, reporter) in keys {
             let into = match key.protocol {
                 Protocol::Http => [Protocol::Grpc].as_slice(),
@@ -273,14 +273,14 @@ impl Dialect for Linkerd {
                 acc.edges.contains_key(&(
                     EdgeKey {
                         protocol: *p,
-                        ..key
+                        ..key.clone()
                     },
                     reporter,
                 ))
             }) else {
                 continue;
             };
-            if let Some(sample) = acc.edges.remove(&(key, reporter)) {
+            if let Some(sample) = acc.edges.remove(&(key.clone(), reporter)) {
                 let dest = EdgeKey {
                     protocol: proto,
                     ..key

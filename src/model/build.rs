@@ -159,7 +159,7 @@ pub fn build_snapshot_refs(inv: &Inventory, rounds: &[&Round], ctx: BuildContext
                     } else {
                         u32::MAX
                     };
-                    index.insert(*key, slot);
+                    index.insert(key.clone(), slot);
                     slot
                 }
             };
@@ -184,10 +184,11 @@ pub fn build_snapshot_refs(inv: &Inventory, rounds: &[&Round], ctx: BuildContext
                         Some(s) => Some(Some(s)),
                         None => {
                             if prev_index.is_empty() {
-                                prev_index
-                                    .extend(p.data.edges.iter().map(|((k, r), s)| ((*k, *r), s)));
+                                prev_index.extend(
+                                    p.data.edges.iter().map(|((k, r), s)| ((k.clone(), *r), s)),
+                                );
                             }
-                            Some(prev_index.get(&(*key, *reporter)).copied())
+                            Some(prev_index.get(&(key.clone(), *reporter)).copied())
                         }
                     }
                 }

@@ -40,8 +40,8 @@ impl Tls {
 }
 
 /// A directed call between two nodes over one protocol (12 bytes: the
-/// nodes are interned).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// nodes are interned; `Clone` is a plain copy).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EdgeKey {
     pub source: NodeId,
     pub target: NodeId,
