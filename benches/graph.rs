@@ -11,7 +11,7 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use meshscope::model::build::{BuildContext, PodScrape, Round, build_snapshot};
-use meshscope::model::ids::NodeRef;
+use meshscope::model::intern::NodeId;
 use meshscope::model::inventory::Inventory;
 use meshscope::model::sample::{EdgeKey, EdgeSample, Reporter, ReqKey, ScrapeData, Tls};
 use meshscope::model::snapshot::{MeshKind, Protocol};
@@ -80,7 +80,8 @@ fn sample(total: f64, tls: Tls) -> EdgeSample {
 /// Two rounds, 10 s apart.
 pub fn rounds() -> Vec<Round> {
     let mut seed = 42u64;
-    let wl = |i: usize| NodeRef::workload(&format!("ns-{}", i % 50), &format!("wl-{i}"));
+    // Interned as the dialects do (one id per workload, shared by every key).
+    let wl = |i: usize| NodeId::workload(&format!("ns-{}", i % 50), &format!("wl-{i}"));
     let mut pairs = Vec::with_capacity(EDGES);
     let mut seen = std::collections::HashSet::with_capacity(EDGES);
     while pairs.len() < EDGES {

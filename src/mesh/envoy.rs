@@ -14,6 +14,7 @@ use crate::collect::scrape::Sample;
 use crate::mesh::envoy_names::{ClusterTarget, parse_cluster_name};
 use crate::mesh::{Dialect, NodeHint, ScrapeAcc, ScrapeTarget, parse_le, resolve_service};
 use crate::model::ids::NodeRef;
+use crate::model::intern::{NodeId, Sym};
 use crate::model::sample::{EdgeKey, Reporter, ReqKey, Tcp, Tls};
 use crate::model::snapshot::{MeshKind, Protocol};
 
@@ -179,7 +180,7 @@ impl Dialect for Envoy {
                 continue;
             }
             acc.hint(
-                &target.workload,
+                NodeId::of(&target.workload),
                 NodeHint {
                     meshed: true,
                     ..NodeHint::default()
@@ -187,14 +188,14 @@ impl Dialect for Envoy {
             );
             let service = match &dest {
                 NodeRef::Service { namespace, name } => {
-                    Some(crate::model::ids::service_id(namespace, name))
+                    Some(Sym::new(&crate::model::ids::service_id(namespace, name)))
                 }
                 _ => None,
             };
             let edge = acc.edge(
                 EdgeKey {
-                    source: target.workload.clone(),
-                    target: dest,
+                    source: NodeId::of(&target.workload),
+                    target: NodeId::of(&dest),
                     protocol,
                 },
                 Reporter::Source,

@@ -13,6 +13,7 @@ use crate::mesh::{
     Dialect, NodeHint, ScrapeAcc, ScrapeTarget, non_empty, resolve_service, strip_port,
 };
 use crate::model::ids::NodeRef;
+use crate::model::intern::{NodeId, Sym};
 use crate::model::sample::{EdgeKey, Reporter, ReqKey, Tls};
 use crate::model::snapshot::{MeshKind, Protocol};
 
@@ -66,12 +67,12 @@ const DESTINATION: Side = Side {
     version: ["destination_version", "destination_canonical_revision"],
 };
 
-fn workload_node(s: &Sample<'_>, side: &Side) -> NodeRef {
+fn workload_node(s: &Sample<'_>, side: &Side) -> NodeId {
     let name = s.label(side.workload);
     let ns = s.label(side.namespace);
     match (non_empty(ns), non_empty(name)) {
-        (Some(ns), Some(name)) => NodeRef::workload(ns, name),
-        _ => NodeRef::Unknown,
+        (Some(ns), Some(name)) => NodeId::workload(ns, name),
+        _ => NodeId::UNKNOWN,
     }
 }
 
@@ -101,13 +102,13 @@ fn fallback_target(s: &Sample<'_>, target: &ScrapeTarget<'_>) -> NodeRef {
     }
 }
 
-fn service_of(s: &Sample<'_>) -> Option<String> {
+fn service_of(s: &Sample<'_>) -> Option<Sym> {
     let name = non_empty(s.label("destination_service_name"))?;
     let ns = non_empty(s.label("destination_service_namespace"))?;
     if name == "PassthroughCluster" || name == "BlackHoleCluster" {
         return None;
     }
-    Some(crate::model::ids::service_id(ns, name))
+    Some(Sym::new(&crate::model::ids::service_id(ns, name)))
 }
 
 fn tls_of(s: &Sample<'_>) -> Tls {
@@ -151,8 +152,13 @@ impl Dialect for Istio {
         }
         let source = workload_node(s, &SOURCE);
         let mut dest = workload_node(s, &DESTINATION);
-        if dest == NodeRef::Unknown {
-            dest = fallback_target(s, target);
+        // Whether the called node is a workload (named by the labels, or
+        // the Service's sole workload).
+        let mut dest_is_workload = !dest.is_unknown();
+        if dest.is_unknown() {
+            let node = fallback_target(s, target);
+            dest_is_workload = matches!(node, NodeRef::Workload { .. });
+            dest = NodeId::of(&node);
         }
         let is_tcp = s.name.starts_with("istio_tcp_");
         let protocol = if is_tcp {
@@ -164,12 +170,11 @@ impl Dialect for Istio {
                 _ => Protocol::Http,
             }
         };
-        let source_meshed = source != NodeRef::Unknown;
-        acc.hint(&source, hint(s, &SOURCE, source_meshed));
+        let source_meshed = !source.is_unknown();
+        acc.hint(source, hint(s, &SOURCE, source_meshed));
         let dest_meshed = reporter == Reporter::Destination
-            || matches!(dest, NodeRef::Workload { .. })
-                && non_empty(s.label("destination_workload")).is_some();
-        acc.hint(&dest, hint(s, &DESTINATION, dest_meshed));
+            || dest_is_workload && non_empty(s.label("destination_workload")).is_some();
+        acc.hint(dest, hint(s, &DESTINATION, dest_meshed));
         let tls = tls_of(s);
         let edge = acc.edge(
             EdgeKey {
@@ -183,10 +188,10 @@ impl Dialect for Istio {
             edge.service = service_of(s);
         }
         if edge.source_identity.is_none() {
-            edge.source_identity = non_empty(s.label("source_principal")).map(str::to_string);
+            edge.source_identity = non_empty(s.label("source_principal")).map(Sym::new);
         }
         if edge.target_identity.is_none() {
-            edge.target_identity = non_empty(s.label("destination_principal")).map(str::to_string);
+            edge.target_identity = non_empty(s.label("destination_principal")).map(Sym::new);
         }
         match s.name {
             REQUESTS => {

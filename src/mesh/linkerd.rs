@@ -15,6 +15,7 @@ use crate::mesh::{
     service_from_host, strip_port,
 };
 use crate::model::ids::NodeRef;
+use crate::model::intern::{NodeId, Sym};
 use crate::model::sample::{EdgeKey, Reporter, ReqKey, Tls};
 use crate::model::snapshot::{MeshKind, Protocol};
 
@@ -170,7 +171,7 @@ impl Dialect for Linkerd {
             Protocol::Http
         };
         acc.hint(
-            &target.workload,
+            NodeId::of(&target.workload),
             NodeHint {
                 meshed: true,
                 ..NodeHint::default()
@@ -178,7 +179,7 @@ impl Dialect for Linkerd {
         );
         if reporter == Reporter::Source && tls == Tls::Mutual {
             acc.hint(
-                &dest,
+                NodeId::of(&dest),
                 NodeHint {
                     meshed: true,
                     ..NodeHint::default()
@@ -187,20 +188,20 @@ impl Dialect for Linkerd {
         }
         let edge = acc.edge(
             EdgeKey {
-                source,
-                target: dest,
+                source: NodeId::of(&source),
+                target: NodeId::of(&dest),
                 protocol,
             },
             reporter,
         );
         if edge.service.is_none() && reporter == Reporter::Source {
-            edge.service = service_of(s);
+            edge.service = service_of(s).map(Sym::from);
         }
         if edge.target_identity.is_none() {
-            edge.target_identity = non_empty(s.label("server_id")).map(str::to_string);
+            edge.target_identity = non_empty(s.label("server_id")).map(Sym::new);
         }
         if edge.source_identity.is_none() {
-            edge.source_identity = non_empty(s.label("client_id")).map(str::to_string);
+            edge.source_identity = non_empty(s.label("client_id")).map(Sym::new);
         }
         match s.name {
             RESPONSES => {

@@ -8,6 +8,7 @@
 use rustc_hash::FxHashMap;
 
 use crate::model::ids::NodeRef;
+use crate::model::intern::NodeId;
 use crate::model::inventory::Inventory;
 use crate::model::sample::{EdgeSample, NodeHint};
 use crate::model::signals::{mtls, responses, signals};
@@ -17,7 +18,7 @@ use crate::model::snapshot::{Edge, Evidence, Identities, Node, NodeKind, Protoco
 /// appears in the output.
 #[derive(Debug, Default)]
 pub struct NodeTable {
-    index: FxHashMap<NodeRef, u32>,
+    index: FxHashMap<NodeId, u32>,
     refs: Vec<NodeRef>,
     hints: Vec<Option<NodeHint>>,
     used: Vec<bool>,
@@ -34,19 +35,20 @@ impl NodeTable {
         }
     }
 
-    /// The index of `node`, adding it (a cheap `Arc` clone) when new.
-    pub fn intern(&mut self, node: &NodeRef) -> u32 {
-        if let Some(&i) = self.index.get(node) {
+    /// The index of `node`, adding it (its names are shared) when new.
+    pub fn intern(&mut self, id: NodeId) -> u32 {
+        if let Some(&i) = self.index.get(&id) {
             return i;
         }
+        let node = id.node();
         let i = self.refs.len() as u32;
         let in_scope = match (&self.namespaces, node.namespace()) {
             (None, _) => true,
             (Some(nss), Some(ns)) => nss.iter().any(|x| x == ns),
             (Some(_), None) => false,
         };
-        self.index.insert(node.clone(), i);
-        self.refs.push(node.clone());
+        self.index.insert(id, i);
+        self.refs.push(node);
         self.hints.push(None);
         self.used.push(false);
         self.in_scope.push(in_scope);
@@ -54,7 +56,7 @@ impl NodeTable {
     }
 
     /// Merge a hint into a node's (the first app/version seen wins).
-    pub fn hint(&mut self, node: &NodeRef, hint: &NodeHint) {
+    pub fn hint(&mut self, node: NodeId, hint: &NodeHint) {
         let i = self.intern(node) as usize;
         match &mut self.hints[i] {
             Some(h) => h.merge(hint),
@@ -114,15 +116,15 @@ impl Assembly {
         let identities =
             (last.source_identity.is_some() || last.target_identity.is_some()).then(|| {
                 Identities {
-                    source: last.source_identity.clone(),
-                    target: last.target_identity.clone(),
+                    source: last.source_identity.map(|s| s.to_string()),
+                    target: last.target_identity.map(|s| s.to_string()),
                 }
             });
         self.keys.push((source, target, protocol));
         self.edges.push(Edge {
             source: String::new(),
             target: String::new(),
-            service: last.service.clone(),
+            service: last.service.map(|s| s.to_string()),
             protocol,
             signals: sig,
             mtls: mtls(window, last),
@@ -138,7 +140,7 @@ impl Assembly {
     /// scope, sorted by id) and edges (sorted by source, target, protocol).
     pub fn finish(mut self, inv: &Inventory) -> (Vec<Node>, Vec<Edge>) {
         for w in inv.workloads.values() {
-            let i = self.nodes.intern(&NodeRef::workload(&w.namespace, &w.name));
+            let i = self.nodes.intern(NodeId::workload(&w.namespace, &w.name));
             if self.nodes.in_scope(i) {
                 self.nodes.used[i as usize] = true;
             }

@@ -11,7 +11,7 @@ use std::collections::BTreeMap;
 use rustc_hash::FxHashMap;
 
 use crate::model::assemble::Assembly;
-use crate::model::ids::NodeRef;
+use crate::model::intern::NodeId;
 use crate::model::inventory::Inventory;
 use crate::model::sample::{EdgeKey, EdgeSample, NodeHint, Reporter, ScrapeData};
 use crate::model::signals::{dedupe_into, dedupe_reporters};
@@ -82,7 +82,7 @@ impl EdgeAcc {
 #[derive(Debug, Clone, Default)]
 pub struct EdgeInputs {
     pub edges: FxHashMap<EdgeKey, EdgeAcc>,
-    pub hints: FxHashMap<NodeRef, NodeHint>,
+    pub hints: FxHashMap<NodeId, NodeHint>,
     pub meshes: Vec<MeshKind>,
     /// Seconds the window samples cover (0 = no window).
     pub window_s: f64,
@@ -95,7 +95,7 @@ impl EdgeInputs {
     pub fn note(&mut self, mesh: Option<MeshKind>, data: &ScrapeData) {
         note_mesh(&mut self.meshes, mesh);
         for (node, h) in &data.nodes {
-            self.hints.entry(node.clone()).or_default().merge(h);
+            self.hints.entry(*node).or_default().merge(h);
         }
     }
 }
@@ -132,15 +132,15 @@ pub fn build_snapshot_refs(inv: &Inventory, rounds: &[&Round], ctx: BuildContext
     let mut meshes = Vec::new();
     // Edge keys borrowed from the rounds → slot; `u32::MAX` = out of scope.
     let series: usize = last.map_or(0, |l| l.scrapes.values().map(|p| p.data.edges.len()).sum());
-    let mut index: FxHashMap<&EdgeKey, u32> =
+    let mut index: FxHashMap<EdgeKey, u32> =
         FxHashMap::with_capacity_and_hasher(series / 2, Default::default());
     let mut slots: Vec<((u32, u32, Protocol), Vec<Part<'_>>)> = Vec::new();
     // The previous round's samples of the current pod (reused per pod).
-    let mut prev_index: FxHashMap<(&EdgeKey, Reporter), &EdgeSample> = FxHashMap::default();
+    let mut prev_index: FxHashMap<(EdgeKey, Reporter), &EdgeSample> = FxHashMap::default();
     for (scrape, prev) in pods(first, last) {
         note_mesh(&mut meshes, scrape.mesh);
         for (node, h) in &scrape.data.nodes {
-            asm.nodes.hint(node, h);
+            asm.nodes.hint(*node, h);
         }
         prev_index.clear();
         // A pod's series usually come in the same order in both rounds, and
@@ -151,15 +151,15 @@ pub fn build_snapshot_refs(inv: &Inventory, rounds: &[&Round], ctx: BuildContext
             let slot = match index.get(key) {
                 Some(&slot) => slot,
                 None => {
-                    let s = asm.nodes.intern(&key.source);
-                    let t = asm.nodes.intern(&key.target);
+                    let s = asm.nodes.intern(key.source);
+                    let t = asm.nodes.intern(key.target);
                     let slot = if asm.keeps(s, t) {
                         slots.push(((s, t, key.protocol), Vec::with_capacity(2)));
                         (slots.len() - 1) as u32
                     } else {
                         u32::MAX
                     };
-                    index.insert(key, slot);
+                    index.insert(key.clone(), slot);
                     slot
                 }
             };
@@ -184,10 +184,11 @@ pub fn build_snapshot_refs(inv: &Inventory, rounds: &[&Round], ctx: BuildContext
                         Some(s) => Some(Some(s)),
                         None => {
                             if prev_index.is_empty() {
-                                prev_index
-                                    .extend(p.data.edges.iter().map(|((k, r), s)| ((k, *r), s)));
+                                prev_index.extend(
+                                    p.data.edges.iter().map(|((k, r), s)| ((k.clone(), *r), s)),
+                                );
                             }
-                            Some(prev_index.get(&(key, *reporter)).copied())
+                            Some(prev_index.get(&(key.clone(), *reporter)).copied())
                         }
                     }
                 }
@@ -324,11 +325,11 @@ fn note_mesh(meshes: &mut Vec<MeshKind>, mesh: Option<MeshKind>) {
 pub fn build_from_inputs(inv: &Inventory, inputs: EdgeInputs, ctx: BuildContext) -> Snapshot {
     let mut asm = Assembly::new(ctx.namespaces.clone(), inputs.window_s);
     for (node, h) in &inputs.hints {
-        asm.nodes.hint(node, h);
+        asm.nodes.hint(*node, h);
     }
     for (key, acc) in &inputs.edges {
-        let s = asm.nodes.intern(&key.source);
-        let t = asm.nodes.intern(&key.target);
+        let s = asm.nodes.intern(key.source);
+        let t = asm.nodes.intern(key.target);
         if !asm.keeps(s, t) {
             continue;
         }

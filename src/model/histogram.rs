@@ -13,6 +13,14 @@ pub fn histogram_quantile(q: f64, buckets: &[(f64, f64)]) -> Option<f64> {
 
 /// Several quantiles of one histogram, preparing the buckets once.
 pub fn quantiles<const N: usize>(qs: [f64; N], buckets: &[(f64, f64)]) -> [Option<f64>; N] {
+    quantiles_of(qs, buckets.iter().copied())
+}
+
+/// [`quantiles`] of `(upper bound, cumulative count)` pairs from an iterator.
+pub fn quantiles_of<const N: usize>(
+    qs: [f64; N],
+    buckets: impl Iterator<Item = (f64, f64)>,
+) -> [Option<f64>; N] {
     let prepared = prepare(buckets);
     qs.map(|q| match &prepared {
         _ if q.is_nan() => None,
@@ -25,12 +33,8 @@ pub fn quantiles<const N: usize>(qs: [f64; N], buckets: &[(f64, f64)]) -> [Optio
 
 /// Sorted, coalesced, monotonic buckets; `None` where Prometheus gives NaN
 /// whatever the quantile (no `+Inf`, fewer than two buckets).
-fn prepare(buckets: &[(f64, f64)]) -> Option<Vec<(f64, f64)>> {
-    let mut b: Vec<(f64, f64)> = buckets
-        .iter()
-        .copied()
-        .filter(|(le, _)| !le.is_nan())
-        .collect();
+fn prepare(buckets: impl Iterator<Item = (f64, f64)>) -> Option<Vec<(f64, f64)>> {
+    let mut b: Vec<(f64, f64)> = buckets.filter(|(le, _)| !le.is_nan()).collect();
     b.sort_by(|x, y| x.0.total_cmp(&y.0));
     match b.last() {
         Some((le, _)) if *le == f64::INFINITY => {}

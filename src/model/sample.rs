@@ -9,7 +9,8 @@
 
 use rustc_hash::FxHashMap;
 
-use crate::model::ids::NodeRef;
+use crate::model::buckets::Buckets;
+use crate::model::intern::{NodeId, Sym};
 use crate::model::snapshot::Protocol;
 
 /// Which proxy reported a series: the caller's (`source`, Linkerd's
@@ -38,11 +39,12 @@ impl Tls {
     }
 }
 
-/// A directed call between two nodes over one protocol.
+/// A directed call between two nodes over one protocol (12 bytes: the
+/// nodes are interned; `Clone` is a plain copy).
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct EdgeKey {
-    pub source: NodeRef,
-    pub target: NodeRef,
+    pub source: NodeId,
+    pub target: NodeId,
     pub protocol: Protocol,
 }
 
@@ -105,12 +107,13 @@ impl Tcp {
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct EdgeSample {
     /// The Service the calls went through (`svc:namespace/name`).
-    pub service: Option<String>,
-    pub source_identity: Option<String>,
-    pub target_identity: Option<String>,
+    pub service: Option<Sym>,
+    pub source_identity: Option<Sym>,
+    pub target_identity: Option<Sym>,
     pub requests: Vec<(ReqKey, f64)>,
-    /// `(le, cumulative count)` of the latency histogram in milliseconds.
-    pub latency: Vec<(f64, f64)>,
+    /// `(le, cumulative count)` of the latency histogram in milliseconds,
+    /// the bounds shared between samples.
+    pub latency: Buckets,
     pub latency_sum: f64,
     pub latency_count: f64,
     /// TCP counters by TLS state (`Tls::index`); `None` (no allocation)
@@ -145,10 +148,7 @@ impl EdgeSample {
     }
 
     pub fn add_bucket(&mut self, le: f64, value: f64) {
-        match self.latency.iter_mut().find(|(b, _)| *b == le) {
-            Some(slot) => slot.1 += value,
-            None => self.latency.push((le, value)),
-        }
+        self.latency.add(le, value);
     }
 
     pub fn tcp_mut(&mut self, tls: Tls) -> &mut Tcp {
@@ -198,15 +198,9 @@ impl EdgeSample {
 
     /// Keep descriptive fields that another sample of the same edge knows.
     fn absorb_meta(&mut self, other: &EdgeSample) {
-        if self.service.is_none() {
-            self.service.clone_from(&other.service);
-        }
-        if self.source_identity.is_none() {
-            self.source_identity.clone_from(&other.source_identity);
-        }
-        if self.target_identity.is_none() {
-            self.target_identity.clone_from(&other.target_identity);
-        }
+        self.service = self.service.or(other.service);
+        self.source_identity = self.source_identity.or(other.source_identity);
+        self.target_identity = self.target_identity.or(other.target_identity);
     }
 
     /// Add every counter of `other` into `self` (same edge, same reporter).
@@ -215,9 +209,7 @@ impl EdgeSample {
         for (k, v) in &other.requests {
             add_to(&mut self.requests, k, *v);
         }
-        for (le, v) in &other.latency {
-            self.add_bucket(*le, *v);
-        }
+        self.latency.merge(&other.latency);
         self.latency_sum += other.latency_sum;
         self.latency_count += other.latency_count;
         let Some(other_tcp) = &other.tcp else {
@@ -241,9 +233,9 @@ impl EdgeSample {
     /// element with the reset rule. Gauges keep their last value.
     pub fn increase(&self, first: Option<&EdgeSample>) -> EdgeSample {
         let mut out = self.increase_counters(first);
-        out.service.clone_from(&self.service);
-        out.source_identity.clone_from(&self.source_identity);
-        out.target_identity.clone_from(&self.target_identity);
+        out.service = self.service;
+        out.source_identity = self.source_identity;
+        out.target_identity = self.target_identity;
         out
     }
 
@@ -263,7 +255,7 @@ impl EdgeSample {
         out.target_identity = None;
         let Some(first) = first else {
             out.requests.clone_from(&self.requests);
-            out.latency.clone_from(&self.latency);
+            out.latency.copy_from(&self.latency);
             out.latency_sum = self.latency_sum;
             out.latency_count = self.latency_count;
             out.tcp.clone_from(&self.tcp);
@@ -279,14 +271,6 @@ impl EdgeSample {
                 .find(|(fk, _)| fk == k)
                 .map_or(0.0, |(_, v)| *v),
         };
-        let lookup_le = |i: usize, le: f64| match first.latency.get(i) {
-            Some((fl, v)) if *fl == le => *v,
-            _ => first
-                .latency
-                .iter()
-                .find(|(fl, _)| *fl == le)
-                .map_or(0.0, |(_, v)| *v),
-        };
         out.requests.clear();
         out.requests.extend(
             self.requests
@@ -297,16 +281,13 @@ impl EdgeSample {
         // A histogram resets as a whole: if its count went down, every bucket
         // restarted.
         let hist_reset = self.latency_count < first.latency_count;
-        out.latency.clear();
-        out.latency
-            .extend(self.latency.iter().enumerate().map(|(i, (le, v))| {
-                let inc = if hist_reset {
-                    *v
-                } else {
-                    counter_increase(lookup_le(i, *le), *v)
-                };
-                (*le, inc)
-            }));
+        out.latency.map_from(&self.latency, |i, le, v| {
+            if hist_reset {
+                v
+            } else {
+                counter_increase(first.latency.count_at(i, le), v)
+            }
+        });
         out.latency_count = counter_increase(first.latency_count, self.latency_count);
         out.latency_sum = if hist_reset {
             self.latency_sum
@@ -333,11 +314,11 @@ impl EdgeSample {
 
     /// Make `self` a copy of `other`, reusing its allocations.
     pub fn copy_from(&mut self, other: &EdgeSample) {
-        self.service.clone_from(&other.service);
-        self.source_identity.clone_from(&other.source_identity);
-        self.target_identity.clone_from(&other.target_identity);
+        self.service = other.service;
+        self.source_identity = other.source_identity;
+        self.target_identity = other.target_identity;
         self.requests.clone_from(&other.requests);
-        self.latency.clone_from(&other.latency);
+        self.latency.copy_from(&other.latency);
         self.latency_sum = other.latency_sum;
         self.latency_count = other.latency_count;
         match (&mut self.tcp, &other.tcp) {
@@ -372,7 +353,7 @@ impl NodeHint {
 #[derive(Debug, Clone, Default)]
 pub struct ScrapeData {
     pub edges: FxHashMap<(EdgeKey, Reporter), EdgeSample>,
-    pub nodes: FxHashMap<NodeRef, NodeHint>,
+    pub nodes: FxHashMap<NodeId, NodeHint>,
 }
 
 impl ScrapeData {
@@ -380,14 +361,14 @@ impl ScrapeData {
         self.edges.entry((key, reporter)).or_default()
     }
 
-    pub fn hint(&mut self, node: &NodeRef, hint: NodeHint) {
-        if matches!(node, NodeRef::Unknown) {
+    pub fn hint(&mut self, node: NodeId, hint: NodeHint) {
+        if node.is_unknown() {
             return;
         }
-        match self.nodes.get_mut(node) {
+        match self.nodes.get_mut(&node) {
             Some(h) => h.merge(&hint),
             None => {
-                self.nodes.insert(node.clone(), hint);
+                self.nodes.insert(node, hint);
             }
         }
     }

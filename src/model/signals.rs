@@ -56,22 +56,16 @@ fn add_source_only(out: &mut EdgeSample, s: &EdgeSample) {
         }
     }
     if out.latency.is_empty() && out.latency_count == 0.0 {
-        out.latency.clone_from(&s.latency);
+        out.latency.copy_from(&s.latency);
         out.latency_sum = s.latency_sum;
         out.latency_count = s.latency_count;
     }
     if !out.has_tcp() {
         out.tcp.clone_from(&s.tcp);
     }
-    if out.service.is_none() {
-        out.service.clone_from(&s.service);
-    }
-    if out.source_identity.is_none() {
-        out.source_identity.clone_from(&s.source_identity);
-    }
-    if out.target_identity.is_none() {
-        out.target_identity.clone_from(&s.target_identity);
-    }
+    out.service = out.service.or(s.service);
+    out.source_identity = out.source_identity.or(s.source_identity);
+    out.target_identity = out.target_identity.or(s.target_identity);
 }
 
 /// Pick the per-reporter samples out of a small list and dedupe them.
@@ -97,7 +91,8 @@ pub fn signals(window: Option<(&EdgeSample, f64)>, last: &EdgeSample) -> Signals
             out.rps = finite(total / secs);
             out.error_rate = finite(failed / secs);
             out.success_rate = (total > 0.0).then(|| (total - failed) / total);
-            let [p50, p95, p99] = crate::model::histogram::quantiles([0.5, 0.95, 0.99], &w.latency);
+            let [p50, p95, p99] =
+                crate::model::histogram::quantiles_of([0.5, 0.95, 0.99], w.latency.iter());
             out.p50_ms = p50.and_then(finite);
             out.p95_ms = p95.and_then(finite);
             out.p99_ms = p99.and_then(finite);
