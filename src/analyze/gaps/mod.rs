@@ -27,7 +27,10 @@ pub struct Ctx<'a> {
     pub callers: Vec<Caller>,
     nodes: FxHashMap<&'a str, &'a Node>,
     by_service: FxHashMap<&'a str, Vec<usize>>,
-    pairs: FxHashSet<(String, String)>,
+    /// (source, target) of every edge.
+    pairs: FxHashSet<(&'a str, &'a str)>,
+    /// caller → targets, where the resolved caller is not the edge's source.
+    caller_pairs: FxHashMap<String, FxHashSet<String>>,
     /// The effective mTLS mode of every edge target (`None`: not a meshed
     /// workload).
     pub target_modes: FxHashMap<&'a str, Option<crate::analyze::model::EffectiveMode>>,
@@ -53,12 +56,18 @@ impl<'a> Ctx<'a> {
         }
         let mut by_service: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let mut pairs = FxHashSet::default();
+        let mut caller_pairs: FxHashMap<String, FxHashSet<String>> = FxHashMap::default();
         for (i, e) in snap.edges.iter().enumerate() {
             if let Some(s) = &e.service {
                 by_service.entry(s.as_str()).or_default().push(i);
             }
-            pairs.insert((e.source.clone(), e.target.clone()));
-            pairs.insert((callers[i].id.clone(), e.target.clone()));
+            pairs.insert((e.source.as_str(), e.target.as_str()));
+            if callers[i].id != e.source {
+                caller_pairs
+                    .entry(callers[i].id.clone())
+                    .or_default()
+                    .insert(e.target.clone());
+            }
         }
         Ctx {
             snap,
@@ -69,6 +78,7 @@ impl<'a> Ctx<'a> {
             nodes,
             by_service,
             pairs,
+            caller_pairs,
             target_modes,
         }
     }
@@ -88,8 +98,11 @@ impl<'a> Ctx<'a> {
 
     /// Whether any edge goes from `source` (or its attributed caller) to `target`.
     pub fn has_edge(&self, source: &str, target: &str) -> bool {
-        self.pairs
-            .contains(&(source.to_string(), target.to_string()))
+        self.pairs.contains(&(source, target))
+            || self
+                .caller_pairs
+                .get(source)
+                .is_some_and(|t| t.contains(target))
     }
 }
 
