@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, ClusterArgs, Command, DemoArgs, MeshChoice, SnapshotArgs};
-use crate::collect::bundle::read_bundle;
+use crate::collect::bundle::read_bundle_as;
 use crate::collect::kube::{ConnectError, KubeOptions};
 use crate::collect::live::ScrapeOptions;
 use crate::collect::session::{LiveOptions, live_snapshot_traced};
@@ -100,18 +100,20 @@ pub fn snapshot_from_bundle_with(
     namespace: Option<String>,
     declared: Option<&crate::analyze::Declared>,
 ) -> Result<Snapshot, Failure> {
-    snapshot_from_bundle_traced(dir, namespace, declared, None)
+    snapshot_from_bundle_traced(dir, namespace, declared, None, None)
 }
 
 /// [`snapshot_from_bundle_with`], plus spans fetched from a tracing
-/// backend (`--traces` beside `--from`), merged before the analysis.
+/// backend (`--traces` beside `--from`), merged before the analysis, and
+/// `--mesh` (only that mesh's dialect reads the scrapes; `mesh.kind` set).
 pub fn snapshot_from_bundle_traced(
     dir: &std::path::Path,
     namespace: Option<String>,
     declared: Option<&crate::analyze::Declared>,
     fetched: Option<crate::collect::traces::TraceInput>,
+    mesh: Option<crate::model::snapshot::MeshKind>,
 ) -> Result<Snapshot, Failure> {
-    let bundle = read_bundle(dir).map_err(|e| Failure::BadInput(e.to_string()))?;
+    let bundle = read_bundle_as(dir, mesh).map_err(|e| Failure::BadInput(e.to_string()))?;
     let cluster = bundle.meta.context.as_ref().map(|c| ClusterInfo {
         context: Some(c.clone()),
         server: bundle.meta.server.clone(),
@@ -122,6 +124,9 @@ pub fn snapshot_from_bundle_traced(
         namespaces: namespace.map(|n| vec![n]),
     };
     let mut snap = build_snapshot(&bundle.inventory, &bundle.rounds, ctx);
+    if let Some(m) = mesh {
+        snap.mesh.kind = m;
+    }
     for traces in bundle.traces.into_iter().chain(fetched) {
         crate::collect::traces::merge::merge(&mut snap, &bundle.inventory, traces);
     }
@@ -197,7 +202,8 @@ fn snapshot(args: SnapshotArgs, cluster: &ClusterArgs) -> Result<u8, Failure> {
                 Some(t) => Some(runtime()?.block_on(t.fetch(None))),
                 None => None,
             };
-            snapshot_from_bundle_traced(dir, ns, declared.as_ref(), fetched)?
+            let mesh = live_options(cluster).scrape.mesh;
+            snapshot_from_bundle_traced(dir, ns, declared.as_ref(), fetched, mesh)?
         }
         None => {
             let mut opts = live_options(cluster);

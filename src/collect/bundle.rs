@@ -13,7 +13,7 @@ use crate::collect::manifests;
 use crate::mesh::{ScrapeProcessor, ScrapeTarget};
 use crate::model::build::{PodScrape, Round};
 use crate::model::inventory::Inventory;
-use crate::model::snapshot::{SourceState, SourceStatus};
+use crate::model::snapshot::{MeshKind, SourceState, SourceStatus};
 
 pub const BUNDLE_SCHEMA: &str = "meshscope.bundle/v1";
 
@@ -55,6 +55,14 @@ pub fn read_bundle(dir: &Path) -> Result<Bundle, BundleError> {
     Ok(open_bundle(dir)?.read(&|_| true))
 }
 
+/// Read the bundle in `dir` with only `mesh`'s dialect (`--mesh`; `None`:
+/// every dialect, as [`read_bundle`]).
+pub fn read_bundle_as(dir: &Path, mesh: Option<MeshKind>) -> Result<Bundle, BundleError> {
+    let mut index = open_bundle(dir)?;
+    index.mesh = mesh;
+    Ok(index.read(&|_| true))
+}
+
 /// A bundle with its manifests read and its scrape files listed but not
 /// parsed yet: [`BundleIndex::read_round`] parses the ones asked for (a
 /// focused triage reads a few hundred of a large bundle's scrapes).
@@ -71,6 +79,8 @@ pub struct BundleIndex {
     listing_sources: Vec<SourceStatus>,
     /// Misnamed scrape files (counted as problems).
     listing_problems: usize,
+    /// Read the scrapes with this mesh's dialect only (`--mesh`).
+    pub mesh: Option<MeshKind>,
 }
 
 /// One round folder of a bundle, listed.
@@ -123,6 +133,7 @@ pub fn open_bundle(dir: &Path) -> Result<BundleIndex, BundleError> {
         sources,
         listing_sources,
         listing_problems,
+        mesh: None,
     })
 }
 
@@ -159,7 +170,7 @@ impl BundleIndex {
                                 let (ns, pod) = key.split_once('/').unwrap_or((key.as_str(), ""));
                                 (
                                     key.clone(),
-                                    read_scrape(&self.dir, f, ns, pod, &self.inventory),
+                                    read_scrape(&self.dir, f, ns, pod, &self.inventory, self.mesh),
                                 )
                             })
                             .collect::<Vec<_>>()
@@ -395,6 +406,7 @@ fn read_scrape(
     ns: &str,
     pod: &str,
     inv: &Inventory,
+    mesh: Option<MeshKind>,
 ) -> Result<(PodScrape, Option<SourceStatus>), SourceStatus> {
     let file = fs::File::open(f).map_err(|e| {
         SourceStatus::new(
@@ -405,6 +417,7 @@ fn read_scrape(
     })?;
     let target = ScrapeTarget::new(ns, pod, inv);
     let res = ScrapeProcessor::new(target)
+        .only(mesh)
         .process_reader(std::io::BufReader::new(file))
         .map_err(|e| {
             SourceStatus::new(

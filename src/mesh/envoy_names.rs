@@ -22,9 +22,11 @@ pub enum ClusterTarget {
     Internal,
 }
 
-const INTERNAL: [&str; 14] = [
+const INTERNAL: [&str; 15] = [
     "local_app",
     "prometheus_backend",
+    // Istio's pilot-agent stats listener (every sidecar has it).
+    "prometheus_stats",
     "xds-grpc",
     "xds_cluster",
     "sds-grpc",
@@ -214,6 +216,10 @@ mod tests {
         );
         assert_eq!(
             parse_cluster_name("prometheus_backend"),
+            ClusterTarget::Internal
+        );
+        assert_eq!(
+            parse_cluster_name("prometheus_stats"),
             ClusterTarget::Internal
         );
     }
