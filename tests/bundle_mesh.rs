@@ -49,6 +49,37 @@ fn mesh_override_selects_the_dialect_of_a_bundle() {
         pairs(&auto)
     );
     assert!(!pairs(&envoy).is_empty());
+    // Envoy's cluster stats count the same requests as Istio's metrics:
+    // the rates and success rates agree on the workload edges (the
+    // simulated sidecar's cluster stats follow its traffic).
+    for e in envoy
+        .edges
+        .iter()
+        .filter(|e| e.target.starts_with("default/"))
+    {
+        let i = auto
+            .edges
+            .iter()
+            .find(|a| a.source == e.source && a.target == e.target)
+            .unwrap();
+        let (re, ri) = (e.signals.rps.unwrap(), i.signals.rps.unwrap());
+        assert!(
+            (re - ri).abs() <= 0.05 * ri + 0.1,
+            "{} -> {}: envoy {re} vs istio {ri}",
+            e.source,
+            e.target
+        );
+        let (se, si) = (
+            e.signals.success_rate.unwrap(),
+            i.signals.success_rate.unwrap(),
+        );
+        assert!(
+            (se - si).abs() < 0.02,
+            "{} -> {}: success {se} vs {si}",
+            e.source,
+            e.target
+        );
+    }
     assert_eq!(linkerd.mesh.kind, MeshKind::Linkerd);
     assert!(linkerd.edges.is_empty(), "{:?}", linkerd.edges);
 }

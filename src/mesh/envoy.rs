@@ -104,15 +104,22 @@ impl Dialect for Envoy {
             st.consul_service = Some((ns.to_string(), svc.to_string()));
         }
         match s.name {
+            // Envoy's tag names (`envoy_response_code`, class `2`), or
+            // Istio's (`response_code`, class `2xx`).
             RQ_CODE => {
-                if let Some(code) = s.label("envoy_response_code").and_then(|c| c.parse().ok()) {
+                if let Some(code) = s
+                    .label("envoy_response_code")
+                    .or_else(|| s.label("response_code"))
+                    .and_then(|c| c.parse().ok())
+                {
                     *st.codes.entry(code).or_default() += s.value;
                 }
             }
             RQ_CLASS => {
                 if let Some(class) = s
                     .label("envoy_response_code_class")
-                    .and_then(|c| c.parse::<u16>().ok())
+                    .or_else(|| s.label("response_code_class"))
+                    .and_then(|c| c.trim_end_matches("xx").parse::<u16>().ok())
                 {
                     *st.classes.entry(class * 100).or_default() += s.value;
                 }

@@ -300,4 +300,37 @@ istio_requests_total{reporter=\"source\",source_workload=\"productpage-v1\",sour
         assert_eq!(linkerd.mesh, None);
         assert!(linkerd.acc.is_empty());
     }
+
+    /// Istio's sidecars tag response classes `response_code_class="2xx"`
+    /// (Envoy's own tag is `envoy_response_code_class="2"`): both count.
+    #[test]
+    fn envoy_classes_under_istio_and_envoy_tag_names() {
+        for (label, ok, bad) in [
+            ("response_code_class", "2xx", "5xx"),
+            ("envoy_response_code_class", "2", "5"),
+        ] {
+            let text = format!(
+                "# TYPE envoy_cluster_upstream_rq_xx counter
+envoy_cluster_upstream_rq_xx{{{label}=\"{ok}\",cluster_name=\"outbound|9080||reviews.default.svc.cluster.local\"}} 90
+envoy_cluster_upstream_rq_xx{{{label}=\"{bad}\",cluster_name=\"outbound|9080||reviews.default.svc.cluster.local\"}} 10
+"
+            );
+            let inv = Inventory::default();
+            let r = ScrapeProcessor::new(ScrapeTarget::new(
+                "default",
+                "productpage-v1-abc-12345",
+                &inv,
+            ))
+            .only(Some(MeshKind::Envoy))
+            .process_bytes(text.as_bytes());
+            let codes: Vec<(u16, bool)> = r
+                .acc
+                .edges
+                .values()
+                .flat_map(|e| e.requests.iter().map(|(rk, _)| (rk.code, rk.failed)))
+                .collect();
+            assert!(codes.contains(&(500, true)), "{label}: {codes:?}");
+            assert!(codes.contains(&(200, false)), "{label}: {codes:?}");
+        }
+    }
 }

@@ -292,6 +292,9 @@ pub struct NoiseCtx {
     t_s: u64,
     uptime_s: u64,
     clusters: Vec<String>,
+    /// Requests by response class (1–5) of the clusters traffic uses: their
+    /// request counters follow the traffic instead of the noise.
+    traffic: Vec<Option<[u64; 6]>>,
 }
 
 impl NoiseCtx {
@@ -318,7 +321,28 @@ impl NoiseCtx {
             seed,
             t_s: t_ms / 1000,
             uptime_s: 3600 + seed % 7200,
+            traffic: vec![None; clusters.len()],
             clusters,
+        }
+    }
+
+    /// Let the request counters of the traffic's clusters follow `rq`
+    /// (cluster → requests so far by response class).
+    pub fn with_traffic(mut self, rq: &rustc_hash::FxHashMap<String, [f64; 6]>) -> Self {
+        for (j, c) in self.clusters.iter().enumerate() {
+            if let Some(by) = rq.get(c) {
+                self.traffic[j] = Some(by.map(|x| x.floor() as u64));
+            }
+        }
+        self
+    }
+
+    /// Stat `name` of cluster `j`: the traffic's count for the request
+    /// counters of a cluster traffic uses, else noise.
+    fn cluster_counter(&self, name: &str, i: usize, j: usize) -> u64 {
+        match (&self.traffic[j], name) {
+            (Some(by), "upstream_rq_total" | "upstream_rq_completed") => by.iter().sum(),
+            _ => self.counter(i, j),
         }
     }
 
@@ -361,18 +385,30 @@ impl NoiseCtx {
                     "{cluster_name=\"",
                     c,
                     "\"} ",
-                    self.counter(i, j),
+                    self.cluster_counter(name, i, j),
                 );
             }
         }
         if self.level == Noise::Realistic {
             let _ = writeln!(out, "# TYPE envoy_cluster_upstream_rq_xx counter");
             for (j, c) in self.clusters.iter().enumerate() {
-                let _ = writeln!(
-                    out,
-                    "envoy_cluster_upstream_rq_xx{{response_code_class=\"2xx\",cluster_name=\"{c}\"}} {}",
-                    self.counter(999, j)
-                );
+                match &self.traffic[j] {
+                    Some(by) => {
+                        for (class, n) in by.iter().enumerate().filter(|(k, n)| *k > 0 && **n > 0) {
+                            let _ = writeln!(
+                                out,
+                                "envoy_cluster_upstream_rq_xx{{response_code_class=\"{class}xx\",cluster_name=\"{c}\"}} {n}"
+                            );
+                        }
+                    }
+                    None => {
+                        let _ = writeln!(
+                            out,
+                            "envoy_cluster_upstream_rq_xx{{response_code_class=\"2xx\",cluster_name=\"{c}\"}} {}",
+                            self.counter(999, j)
+                        );
+                    }
+                }
             }
         }
         if self.level == Noise::Realistic {

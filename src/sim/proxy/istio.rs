@@ -190,6 +190,9 @@ struct Acc {
     tcp_keys: FxHashMap<String, usize>,
     tcp: Vec<(String, TcpSeries)>,
     clusters: Vec<String>,
+    /// Requests sent through each outbound cluster so far, by response
+    /// class (index 1–5 = 1xx–5xx): Envoy's own cluster stats.
+    cluster_rq: FxHashMap<String, [f64; 6]>,
 }
 
 impl Acc {
@@ -268,11 +271,21 @@ pub fn render(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, out: &mut String
             Target::Service { port, .. } | Target::External { port, .. } => *port,
         };
         let d = dest_of(s, e);
-        acc.clusters.push(if e.backends.is_empty() {
-            "PassthroughCluster".into()
+        let cluster = if e.backends.is_empty() {
+            "PassthroughCluster".to_string()
         } else {
             format!("outbound|{port}||{}", d.service)
-        });
+        };
+        if e.protocol != Protocol::Tcp {
+            let by_class = acc.cluster_rq.entry(cluster.clone()).or_default();
+            for bi in 0..e.backends.len().max(1) {
+                let n = traffic::flow_requests(s, ei, bi, t_ms) * frac;
+                for o in traffic::outcomes(e) {
+                    by_class[usize::from(o.http_status / 100).min(5)] += n * o.share;
+                }
+            }
+        }
+        acc.clusters.push(cluster);
         if e.backends.is_empty() {
             add_flow(
                 &mut acc,
@@ -332,7 +345,8 @@ pub fn render(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, out: &mut String
 fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc, out: &mut String) {
     let lines = acc.req.len() * 70 + acc.tcp.len() * 4 + 64;
     out.reserve(lines * 700 + 16_384);
-    let nz = envoy_noise::NoiseCtx::new(s, pod, t_ms, noise, &acc.clusters);
+    let nz = envoy_noise::NoiseCtx::new(s, pod, t_ms, noise, &acc.clusters)
+        .with_traffic(&acc.cluster_rq);
     nz.counters(out);
     if !acc.req.is_empty() {
         out.push_str("# TYPE istio_requests_total counter\n");
