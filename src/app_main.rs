@@ -403,15 +403,9 @@ fn demo(args: DemoArgs, cluster: &ClusterArgs, theme: &str) -> Result<u8, Failur
             return Ok(0);
         }
         let opts = LiveOptions {
-            kube: KubeOptions {
-                kubeconfig: Some(demo.kubeconfig.clone()),
-                all_namespaces: true,
-                ..KubeOptions::default()
-            },
-            window: args.interval,
-            scrape: ScrapeOptions::default(),
             progress: args.headless,
             declared,
+            ..demo.live_options(args.interval)
         };
         if let Some(service) = &args.triage {
             let res = crate::triage::cmd::demo_triage(&args, service, cluster, &opts).await;

@@ -7,8 +7,6 @@ mod common;
 
 use std::time::Duration;
 
-use meshscope::collect::kube::KubeOptions;
-use meshscope::collect::live::ScrapeOptions;
 use meshscope::collect::session::{LiveOptions, live_snapshot};
 use meshscope::model::snapshot::{MtlsStatus, Snapshot, SourceState};
 use meshscope::sim::apiserver::{ApiServerConfig, ForbiddenRule, PodProxyResponse};
@@ -16,17 +14,7 @@ use meshscope::sim::demo::{Demo, SimProxy};
 use meshscope::sim::scenario::{Scenario, Target, load};
 
 fn opts(demo: &Demo, window_ms: u64) -> LiveOptions {
-    LiveOptions {
-        kube: KubeOptions {
-            kubeconfig: Some(demo.kubeconfig.clone()),
-            all_namespaces: true,
-            ..KubeOptions::default()
-        },
-        window: Duration::from_millis(window_ms),
-        scrape: ScrapeOptions::default(),
-        progress: false,
-        declared: None,
-    }
+    demo.live_options(Duration::from_millis(window_ms))
 }
 
 async fn collect(

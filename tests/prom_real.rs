@@ -414,17 +414,7 @@ async fn prometheus_found_in_the_cluster_through_a_port_forward() {
         let demo = Demo::start(sc, None, ApiServerConfig::default())
             .await
             .unwrap();
-        let opts = LiveOptions {
-            kube: KubeOptions {
-                kubeconfig: Some(demo.kubeconfig.clone()),
-                all_namespaces: true,
-                ..KubeOptions::default()
-            },
-            window: case.window,
-            scrape: ScrapeOptions::default(),
-            progress: false,
-            declared: None,
-        };
+        let opts = demo.live_options(case.window);
         let err = prometheus_in_cluster_snapshot(&opts, None).await.err().unwrap();
         assert_eq!(err.exit_code(), 4, "{err}");
         assert!(err.to_string().contains("istio-system/prometheus"), "{err}");

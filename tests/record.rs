@@ -9,9 +9,7 @@ use std::collections::BTreeSet;
 use std::path::Path;
 use std::time::Duration;
 
-use meshscope::collect::kube::KubeOptions;
-use meshscope::collect::live::ScrapeOptions;
-use meshscope::collect::session::{LiveOptions, LiveRounds, live_rounds};
+use meshscope::collect::session::{LiveRounds, live_rounds};
 use meshscope::model::snapshot::Snapshot;
 use meshscope::record::{live_snapshot_of, write};
 use meshscope::sim::apiserver::ApiServerConfig;
@@ -22,17 +20,7 @@ async fn collect(scenario: &str) -> LiveRounds {
     let demo = Demo::start(load(scenario).unwrap(), None, ApiServerConfig::default())
         .await
         .unwrap();
-    let opts = LiveOptions {
-        kube: KubeOptions {
-            kubeconfig: Some(demo.kubeconfig.clone()),
-            all_namespaces: true,
-            ..KubeOptions::default()
-        },
-        window: Duration::from_millis(500),
-        scrape: ScrapeOptions::default(),
-        progress: false,
-        declared: None,
-    };
+    let opts = demo.live_options(Duration::from_millis(500));
     let r = tokio::time::timeout(Duration::from_secs(60), live_rounds(&opts, 2, true))
         .await
         .expect("collection within 60 s")

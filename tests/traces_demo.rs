@@ -8,9 +8,7 @@ mod common;
 use std::time::Duration;
 
 use assert_cmd::Command;
-use meshscope::collect::kube::KubeOptions;
-use meshscope::collect::live::ScrapeOptions;
-use meshscope::collect::session::{LiveOptions, live_snapshot_traced};
+use meshscope::collect::session::live_snapshot_traced;
 use meshscope::collect::traces::TraceSource;
 use meshscope::collect::traces::client::{FetchOptions, fetch};
 use meshscope::model::snapshot::{Edge, Evidence};
@@ -132,17 +130,7 @@ async fn client_reads_the_simulated_jaeger() {
     assert_eq!(g.stats.missing_parents, 0);
     assert_eq!(g.stats.duplicate_span_ids, 0);
     // A live collection with the backend merged before the analysis.
-    let live = LiveOptions {
-        kube: KubeOptions {
-            kubeconfig: Some(demo.kubeconfig.clone()),
-            all_namespaces: true,
-            ..KubeOptions::default()
-        },
-        window: Duration::from_millis(500),
-        scrape: ScrapeOptions::default(),
-        progress: false,
-        declared: None,
-    };
+    let live = demo.live_options(Duration::from_millis(500));
     let source = TraceSource {
         url: jaeger.url(),
         options: opts,

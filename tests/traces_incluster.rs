@@ -5,8 +5,6 @@
 
 use std::time::Duration;
 
-use meshscope::collect::kube::KubeOptions;
-use meshscope::collect::live::ScrapeOptions;
 use meshscope::collect::session::{LiveOptions, live_snapshot_traced};
 use meshscope::collect::traces::TraceSource;
 use meshscope::model::snapshot::{Evidence, SourceState};
@@ -14,17 +12,7 @@ use meshscope::sim::apiserver::ApiServerConfig;
 use meshscope::sim::demo::Demo;
 
 fn live(demo: &Demo) -> LiveOptions {
-    LiveOptions {
-        kube: KubeOptions {
-            kubeconfig: Some(demo.kubeconfig.clone()),
-            all_namespaces: true,
-            ..KubeOptions::default()
-        },
-        window: Duration::from_millis(500),
-        scrape: ScrapeOptions::default(),
-        progress: false,
-        declared: None,
-    }
+    demo.live_options(Duration::from_millis(500))
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -109,19 +109,19 @@ impl RuleChanges {
     fn update(&mut self, watches: &WatchSet, snap: &mut Snapshot) {
         for ev in watches.rule_events_after(self.seen) {
             self.seen = Some(ev.seq);
-            let at = jiff::Timestamp::from_millisecond(ev.at_ms).unwrap_or_else(|_| now());
+            let at = jiff::Timestamp::from_millisecond(ev.at_ms).unwrap_or_else(|_| wall_clock());
             self.history
                 .record(at, ev.before.as_ref(), ev.after.as_ref());
         }
-        let since = now()
+        let since = wall_clock()
             .checked_sub(jiff::SignedDuration::try_from(RULE_CHANGES).unwrap_or_default())
-            .unwrap_or_else(|_| now());
+            .unwrap_or_else(|_| wall_clock());
         self.history.prune_before(since);
         self.history.attach(snap, since);
     }
 }
 
-fn now() -> jiff::Timestamp {
+fn wall_clock() -> jiff::Timestamp {
     jiff::Timestamp::from_millisecond(crate::collect::live::now_ms())
         .unwrap_or(jiff::Timestamp::UNIX_EPOCH)
 }
@@ -134,8 +134,9 @@ struct Traces {
 }
 
 impl Traces {
-    fn due(&self, source: Option<&TraceSource>) -> bool {
-        source.is_some() && self.fetched.is_none_or(|t| t.elapsed() >= TRACE_REFRESH)
+    /// Whether the last search is older than [`TRACE_REFRESH`] (or none).
+    fn due(&self) -> bool {
+        self.fetched.is_none_or(|t| t.elapsed() >= TRACE_REFRESH)
     }
 }
 
@@ -186,7 +187,7 @@ pub async fn run(
             };
             let fetch = async {
                 match &trace_source {
-                    Some(t) if traces.due(Some(t)) => {
+                    Some(t) if traces.due() => {
                         // `--traces auto`: found in the cluster, through a port-forward.
                         Some(t.fetch(Some((&conn.client, &conn.scope))).await)
                     }

@@ -245,7 +245,7 @@ impl ObjectSet {
             inv.namespaces.entry(ns).or_default();
         }
 
-        let endpoints = endpoint_counts(&self.endpoint_slices);
+        let slices = endpoint_counts(&self.endpoint_slices);
         for svc in &self.services {
             let Some(name) = svc.metadata.name.clone() else {
                 continue;
@@ -256,6 +256,7 @@ impl ObjectSet {
                 .clone()
                 .unwrap_or_else(|| "default".into());
             let spec = svc.spec.as_ref();
+            let endpoints = slices.get(&(namespace.clone(), name.clone())).copied();
             inv.services.push(ServiceInfo {
                 namespace,
                 name,
@@ -269,24 +270,13 @@ impl ObjectSet {
                             .collect()
                     })
                     .unwrap_or_default(),
-                endpoints: endpoints.get(&(namespace_of(svc), name_of(svc))).copied(),
+                endpoints,
             });
         }
         inv.other_objects = self.other;
         inv.reindex();
         (inv, self.problems)
     }
-}
-
-fn namespace_of(svc: &Service) -> String {
-    svc.metadata
-        .namespace
-        .clone()
-        .unwrap_or_else(|| "default".into())
-}
-
-fn name_of(svc: &Service) -> String {
-    svc.metadata.name.clone().unwrap_or_default()
 }
 
 /// Endpoints per Service `(namespace, name)`, from the slices' owner label

@@ -137,6 +137,26 @@ impl Demo {
         self.server.as_ref().map(ApiServer::url).unwrap_or_default()
     }
 
+    /// Collection options for the whole simulated cluster (every namespace,
+    /// through its kubeconfig): rounds `window` apart, default scrapes, no
+    /// progress on stderr, nothing extra declared.
+    pub fn live_options(
+        &self,
+        window: std::time::Duration,
+    ) -> crate::collect::session::LiveOptions {
+        crate::collect::session::LiveOptions {
+            kube: crate::collect::kube::KubeOptions {
+                kubeconfig: Some(self.kubeconfig.clone()),
+                all_namespaces: true,
+                ..Default::default()
+            },
+            window,
+            scrape: crate::collect::live::ScrapeOptions::default(),
+            progress: false,
+            declared: None,
+        }
+    }
+
     /// Start a simulated Jaeger query service for this demo's scenario on
     /// 127.0.0.1 (its clock starts at [`WARM_UP_MS`] now, like the pods').
     /// The caller owns it: call [`JaegerServer::shutdown`] when done.

@@ -6,7 +6,7 @@ use serde_json::Value;
 
 use super::ids::{parse_id, span_id};
 use super::parse::{apply_attr, int_of, str_of};
-use super::span::{Parsed, Span, Trace};
+use super::span::{Parsed, Span, TraceGroups};
 
 struct Process {
     service: Option<String>,
@@ -75,17 +75,12 @@ fn collect(
     processes: &FxHashMap<&str, Process>,
     trace_hint: Option<&str>,
 ) {
-    let mut by_trace: FxHashMap<u128, usize> = FxHashMap::default();
+    let mut by_trace = TraceGroups::default();
     for s in spans {
         let tid = str_of(s.get("traceID")).or(trace_hint);
-        let (Some((tid, ok_t)), Some((sid, ok_s))) = (
-            tid.and_then(|t| parse_id(t, false)),
-            str_of(s.get("spanID")).and_then(|x| parse_id(x, false)),
-        ) else {
-            out.stats.bad_spans += 1;
+        let Some((tid, sid)) = out.stats.ids(tid, str_of(s.get("spanID")), false) else {
             continue;
         };
-        out.stats.odd_ids += usize::from(!ok_t) + usize::from(!ok_s);
         let mut span = Span {
             span_id: span_id(sid),
             name: str_of(s.get("operationName")).unwrap_or("").to_string(),
@@ -133,13 +128,6 @@ fn collect(
         for (k, v) in tags(s.get("tags")) {
             apply_attr(&mut span, &k, &v);
         }
-        let idx = *by_trace.entry(tid).or_insert_with(|| {
-            out.traces.push(Trace {
-                trace_id: tid,
-                spans: Vec::new(),
-            });
-            out.traces.len() - 1
-        });
-        out.traces[idx].spans.push(span);
+        by_trace.push(&mut out.traces, tid, span);
     }
 }

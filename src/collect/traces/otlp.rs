@@ -3,12 +3,11 @@
 //! hex ids; Tempo's `/api/traces/{id}` uses `batches` and base64 ids.
 //! Also Tempo's search result (`{"traces":[{traceID,…}]}`: ids, no spans).
 
-use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use super::ids::{parse_id, span_id};
 use super::parse::{apply_attr, int_of, str_of};
-use super::span::{Parsed, Span, SpanKind, Trace};
+use super::span::{Parsed, Span, SpanKind, TraceGroups};
 
 fn any_value(v: &Value) -> Value {
     for k in ["stringValue", "boolValue", "intValue", "doubleValue"] {
@@ -51,7 +50,7 @@ pub fn parse(v: &Value, key: &str, base64: bool, format: &'static str) -> Parsed
         format,
         ..Parsed::default()
     };
-    let mut by_trace: FxHashMap<u128, usize> = FxHashMap::default();
+    let mut by_trace = TraceGroups::default();
     for rs in v.get(key).and_then(Value::as_array).into_iter().flatten() {
         let res_attrs: Vec<(&str, Value)> =
             attributes(rs.get("resource").and_then(|r| r.get("attributes"))).collect();
@@ -72,14 +71,12 @@ pub fn parse(v: &Value, key: &str, base64: bool, format: &'static str) -> Parsed
                 .into_iter()
                 .flatten()
             {
-                let (Some((tid, ok_t)), Some((sid, ok_s))) = (
-                    str_of(s.get("traceId")).and_then(|x| parse_id(x, base64)),
-                    str_of(s.get("spanId")).and_then(|x| parse_id(x, base64)),
-                ) else {
-                    out.stats.bad_spans += 1;
+                let Some((tid, sid)) =
+                    out.stats
+                        .ids(str_of(s.get("traceId")), str_of(s.get("spanId")), base64)
+                else {
                     continue;
                 };
-                out.stats.odd_ids += usize::from(!ok_t) + usize::from(!ok_s);
                 let start_ns = int_of(s.get("startTimeUnixNano")).unwrap_or(0);
                 let end_ns = int_of(s.get("endTimeUnixNano")).unwrap_or(start_ns);
                 let mut span = Span {
@@ -104,14 +101,7 @@ pub fn parse(v: &Value, key: &str, base64: bool, format: &'static str) -> Parsed
                 for (k, v) in attributes(s.get("attributes")) {
                     apply_attr(&mut span, k, &v);
                 }
-                let idx = *by_trace.entry(tid).or_insert_with(|| {
-                    out.traces.push(Trace {
-                        trace_id: tid,
-                        spans: Vec::new(),
-                    });
-                    out.traces.len() - 1
-                });
-                out.traces[idx].spans.push(span);
+                by_trace.push(&mut out.traces, tid, span);
             }
         }
     }

@@ -11,14 +11,13 @@
 use std::borrow::Cow;
 use std::fmt;
 
-use rustc_hash::FxHashMap;
 use serde::Deserialize;
 use serde::de::{self, Deserializer, Visitor};
 use serde_json::Value;
 
 use super::ids::{parse_id, span_id};
 use super::parse::{apply_attr, wants_attr};
-use super::span::{Parsed, Span, SpanKind, Trace};
+use super::span::{Parsed, Span, SpanKind, TraceGroups};
 
 #[derive(Deserialize, Default)]
 #[serde(default)]
@@ -231,7 +230,7 @@ fn convert(list: Vec<ResourceSpans<'_>>, base64: bool, format: &'static str) -> 
         format,
         ..Parsed::default()
     };
-    let mut by_trace: FxHashMap<u128, usize> = FxHashMap::default();
+    let mut by_trace = TraceGroups::default();
     for rs in list {
         let attrs = rs.resource.and_then(|r| r.attributes).unwrap_or_default();
         let service = attrs
@@ -254,14 +253,12 @@ fn convert(list: Vec<ResourceSpans<'_>>, base64: bool, format: &'static str) -> 
             .into_iter()
             .flat_map(|ss| ss.spans.unwrap_or_default())
         {
-            let (Some((tid, ok_t)), Some((sid, ok_s))) = (
-                non_empty(&s.trace_id).and_then(|x| parse_id(x, base64)),
-                non_empty(&s.span_id).and_then(|x| parse_id(x, base64)),
-            ) else {
-                out.stats.bad_spans += 1;
+            let Some((tid, sid)) =
+                out.stats
+                    .ids(non_empty(&s.trace_id), non_empty(&s.span_id), base64)
+            else {
                 continue;
             };
-            out.stats.odd_ids += usize::from(!ok_t) + usize::from(!ok_s);
             let start_ns = s.start.unwrap_or(0);
             let end_ns = s.end.unwrap_or(start_ns);
             let mut span = Span {
@@ -287,14 +284,7 @@ fn convert(list: Vec<ResourceSpans<'_>>, base64: bool, format: &'static str) -> 
                     apply_attr(&mut span, k, &v);
                 }
             }
-            let idx = *by_trace.entry(tid).or_insert_with(|| {
-                out.traces.push(Trace {
-                    trace_id: tid,
-                    spans: Vec::new(),
-                });
-                out.traces.len() - 1
-            });
-            out.traces[idx].spans.push(span);
+            by_trace.push(&mut out.traces, tid, span);
         }
     }
     out

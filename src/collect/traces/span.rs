@@ -153,3 +153,49 @@ pub struct Parsed {
     pub trace_ids: Vec<u128>,
     pub stats: ParseStats,
 }
+
+impl ParseStats {
+    /// A span's trace and span ids, parsed (`base64`: Tempo's encoding is
+    /// tried first). `None`, counted in `bad_spans`, when either is missing
+    /// or unusable; ids that had to be hashed are counted in `odd_ids`.
+    pub fn ids(
+        &mut self,
+        trace: Option<&str>,
+        span: Option<&str>,
+        base64: bool,
+    ) -> Option<(u128, u128)> {
+        use super::ids::parse_id;
+        match (
+            trace.and_then(|x| parse_id(x, base64)),
+            span.and_then(|x| parse_id(x, base64)),
+        ) {
+            (Some((t, ok_t)), Some((s, ok_s))) => {
+                self.odd_ids += usize::from(!ok_t) + usize::from(!ok_s);
+                Some((t, s))
+            }
+            _ => {
+                self.bad_spans += 1;
+                None
+            }
+        }
+    }
+}
+
+/// Groups spans into traces by trace id, the traces in the order their
+/// first span was seen.
+#[derive(Debug, Default)]
+pub struct TraceGroups(rustc_hash::FxHashMap<u128, usize>);
+
+impl TraceGroups {
+    /// Add `span` to trace `trace_id` of `traces` (created when new).
+    pub fn push(&mut self, traces: &mut Vec<Trace>, trace_id: u128, span: Span) {
+        let idx = *self.0.entry(trace_id).or_insert_with(|| {
+            traces.push(Trace {
+                trace_id,
+                spans: Vec::new(),
+            });
+            traces.len() - 1
+        });
+        traces[idx].spans.push(span);
+    }
+}

@@ -1,12 +1,11 @@
 //! Zipkin v2 spans (`zipkin2-api.yaml`): a span array, a list of traces
 //! (array of arrays) or a single span object.
 
-use rustc_hash::FxHashMap;
 use serde_json::Value;
 
 use super::ids::{parse_id, span_id};
 use super::parse::{apply_attr, int_of, str_of};
-use super::span::{Parsed, Span, SpanKind, Trace};
+use super::span::{Parsed, Span, SpanKind, TraceGroups};
 
 /// Parse Zipkin v2 span objects, grouped by trace id.
 pub fn parse(items: &[Value]) -> Parsed {
@@ -14,16 +13,14 @@ pub fn parse(items: &[Value]) -> Parsed {
         format: "zipkin",
         ..Parsed::default()
     };
-    let mut by_trace: FxHashMap<u128, usize> = FxHashMap::default();
+    let mut by_trace = TraceGroups::default();
     for s in items {
-        let (Some((tid, ok_t)), Some((sid, ok_s))) = (
-            str_of(s.get("traceId")).and_then(|x| parse_id(x, false)),
-            str_of(s.get("id")).and_then(|x| parse_id(x, false)),
-        ) else {
-            out.stats.bad_spans += 1;
+        let Some((tid, sid)) = out
+            .stats
+            .ids(str_of(s.get("traceId")), str_of(s.get("id")), false)
+        else {
             continue;
         };
-        out.stats.odd_ids += usize::from(!ok_t) + usize::from(!ok_s);
         let mut span = Span {
             span_id: span_id(sid),
             parent_id: str_of(s.get("parentId"))
@@ -57,14 +54,7 @@ pub fn parse(items: &[Value]) -> Parsed {
         {
             span.remote_service = Some(r.to_string());
         }
-        let idx = *by_trace.entry(tid).or_insert_with(|| {
-            out.traces.push(Trace {
-                trace_id: tid,
-                spans: Vec::new(),
-            });
-            out.traces.len() - 1
-        });
-        out.traces[idx].spans.push(span);
+        by_trace.push(&mut out.traces, tid, span);
     }
     out
 }
