@@ -417,8 +417,8 @@ fn demo(args: DemoArgs, cluster: &ClusterArgs, theme: &str) -> Result<u8, Failur
         if !args.headless {
             let feed = crate::collect::feed::FeedOptions {
                 interval: opts.window,
-                scrape: opts.scrape.clone(),
-                declared: opts.declared.clone(),
+                scrape: opts.scrape,
+                declared: opts.declared,
                 traces,
             };
             let res = match tui_options(theme) {
