@@ -110,3 +110,44 @@ fn rules_view_with_diffs_and_mtls() {
     assert!(row_of(buf, "2026-01-05T09:12:03Z  watch").is_some());
     assert!(row_of(buf, "+    mode: PERMISSIVE").is_some());
 }
+
+/// The edge detail's Rules section lists the rules about the edge's target
+/// or Service, matched on identities: a policy that lets productpage's
+/// service account call details is not a rule about productpage.
+#[test]
+fn edge_detail_lists_only_rules_about_its_target() {
+    let mut snap = fixture("bookinfo.json");
+    snap.declared.policies.push(json!({
+        "action": "ALLOW", "enforced": true,
+        "from": ["cluster.local/ns/default/sa/bookinfo-productpage"],
+        "resource": "AuthorizationPolicy/default/details-viewer",
+        "targets": ["default/details-v1"], "understood": true}));
+    snap.declared.routes.push(json!({
+        "host": "productpage", "resource": "DestinationRule/default/productpage",
+        "service": "default/productpage",
+        "subsets": [{"name": "v1", "workloads": ["default/productpage-v1"]}],
+        "tls_mode": null, "understood": true}));
+    let mut app = app(Arc::new(snap));
+    app.update(Action::ShowEdges);
+    let mut seen = Vec::new();
+    for _ in 0..8 {
+        app.update(Action::Select);
+        let term = render(&app, 160, 48);
+        let buf = term.backend().buffer();
+        let edge = |s: &str| row_of(buf, &format!("Edge {s}")).is_some();
+        let viewer = row_of(buf, "AuthorizationPolicy default/details-viewer").is_some();
+        let dr = row_of(buf, "DestinationRule default/productpage").is_some();
+        if edge("istio-system/istio-ingressgateway → default/productpage-v1") {
+            assert!(dr && !viewer, "ingress → productpage lists {dr} {viewer}");
+            seen.push("productpage");
+        }
+        if edge("default/productpage-v1 → default/details-v1") {
+            assert!(viewer && !dr, "productpage → details lists {dr} {viewer}");
+            seen.push("details");
+        }
+        app.update(Action::Back);
+        app.update(Action::Down);
+    }
+    seen.sort();
+    assert_eq!(seen, ["details", "productpage"]);
+}

@@ -11,3 +11,4 @@ pub mod inventory;
 pub mod sample;
 pub mod signals;
 pub mod snapshot;
+pub mod touch;

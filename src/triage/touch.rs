@@ -4,6 +4,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::model::snapshot::{Evidence, Gap, RuleDiff, Snapshot};
+use crate::model::touch::{entry_touches, subject_touches};
 use crate::triage::resolve::Target;
 
 /// What touches the target besides its traffic.
@@ -28,15 +29,6 @@ fn names(t: &Target) -> Vec<String> {
     v
 }
 
-fn subject_touches(subject: &str, names: &[String]) -> bool {
-    subject.split(" -> ").any(|part| {
-        let part = part.trim();
-        names
-            .iter()
-            .any(|n| part == n || part.ends_with(&format!("/{n}")))
-    })
-}
-
 fn resource_of(v: &serde_json::Value) -> Option<String> {
     v.get("resource").and_then(|r| r.as_str()).map(String::from)
 }
@@ -44,7 +36,6 @@ fn resource_of(v: &serde_json::Value) -> Option<String> {
 /// Gaps, rules and rule diffs touching `t`.
 pub fn touching(snap: &Snapshot, t: &Target) -> Touching {
     let names = names(t);
-    let quoted: Vec<String> = names.iter().map(|n| format!("\"{n}\"")).collect();
     let gaps: Vec<Gap> = snap
         .gaps
         .iter()
@@ -56,11 +47,7 @@ pub fn touching(snap: &Snapshot, t: &Target) -> Touching {
         .routes
         .iter()
         .chain(&snap.declared.policies)
-        .filter(|v| {
-            let text = v.to_string();
-            quoted.iter().any(|q| text.contains(q.as_str()))
-                || resource_of(v).is_some_and(|r| subject_touches(&r, &names))
-        })
+        .filter(|v| entry_touches(v, &names))
         .filter_map(resource_of)
         .collect();
     rules.sort();
@@ -79,28 +66,5 @@ pub fn touching(snap: &Snapshot, t: &Target) -> Touching {
         rules,
         rule_diffs,
         traces,
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn subjects() {
-        let n = vec![
-            "default/reviews".to_string(),
-            "default/reviews-v3".to_string(),
-        ];
-        assert!(subject_touches(
-            "default/reviews-v3 -> default/ratings-v1",
-            &n
-        ));
-        assert!(subject_touches("VirtualService/default/reviews", &n));
-        assert!(!subject_touches("VirtualService/default/reviews-v2", &n));
-        assert!(!subject_touches(
-            "default/productpage-v1 -> default/ratings-v1",
-            &n
-        ));
     }
 }

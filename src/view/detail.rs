@@ -10,6 +10,7 @@ use super::text::{heading, kv, severity_style};
 use crate::app::history::Series;
 use crate::app::state::Subject;
 use crate::model::snapshot::{Edge, Evidence, Signals, TraceExemplar};
+use crate::model::touch::{entry_touches, subject_touches};
 
 const SPARK: [char; 8] = ['▁', '▂', '▃', '▄', '▅', '▆', '▇', '█'];
 const SPARK_W: usize = 32;
@@ -158,7 +159,7 @@ fn gaps_about<'a>(ctx: &Ctx<'a>, hit: impl Fn(&str) -> bool, out: &mut Vec<Line<
 
 fn placeholders<'a>(
     ctx: &Ctx<'a>,
-    hit: impl Fn(&str) -> bool,
+    names: &[String],
     traced: bool,
     samples: &[TraceExemplar],
     out: &mut Vec<Line<'a>>,
@@ -171,8 +172,8 @@ fn placeholders<'a>(
         .routes
         .iter()
         .chain(&ctx.snap.declared.policies)
+        .filter(|v| entry_touches(v, names))
         .map(super::rules::summarize)
-        .filter(|s| hit(s))
         .collect();
     if rules.is_empty() {
         out.push(Line::styled("  no rules known yet", t.muted));
@@ -271,18 +272,14 @@ pub fn lines<'a>(ctx: &Ctx<'a>, subject: &Subject) -> Vec<Line<'a>> {
                 .iter()
                 .chain(&outbound)
                 .any(|e| e.evidence.contains(&Evidence::Traces));
-            gaps_about(
-                ctx,
-                |s| members.iter().any(|m| s.contains(m.as_str())),
-                &mut out,
+            gaps_about(ctx, |s| subject_touches(s, &members), &mut out);
+            let mut names = members.clone();
+            names.extend(
+                inbound
+                    .iter()
+                    .filter_map(|e| service_id(e.service.as_deref())),
             );
-            placeholders(
-                ctx,
-                |s| members.iter().any(|m| mentions(s, m)),
-                traced,
-                &[],
-                &mut out,
-            );
+            placeholders(ctx, &names, traced, &[], &mut out);
         }
         Subject::Edge(src, dst) => {
             out.push(Line::from(vec![
@@ -379,22 +376,15 @@ pub fn lines<'a>(ctx: &Ctx<'a>, subject: &Subject) -> Vec<Line<'a>> {
                 &mut out,
             );
             let traced = e.evidence.contains(&Evidence::Traces);
-            let svc = e.service.clone().unwrap_or_default();
-            placeholders(
-                ctx,
-                |s| mentions(s, dst) || (!svc.is_empty() && mentions(s, &svc)),
-                traced,
-                &e.traces,
-                &mut out,
-            );
+            let mut names = vec![dst.clone()];
+            names.extend(service_id(e.service.as_deref()));
+            placeholders(ctx, &names, traced, &e.traces, &mut out);
         }
     }
     out
 }
 
-/// Whether a rule summary mentions an id's name (`default/reviews-v1` → `reviews`).
-fn mentions(summary: &str, id: &str) -> bool {
-    let name = id.rsplit('/').next().unwrap_or(id);
-    let base = name.rsplit_once("-v").map_or(name, |(b, _)| b);
-    !base.is_empty() && summary.contains(base)
+/// The `ns/name` of an edge's Service (`svc:ns/name` in the snapshot).
+fn service_id(service: Option<&str>) -> Option<String> {
+    service.map(|s| s.strip_prefix("svc:").unwrap_or(s).to_string())
 }
