@@ -74,17 +74,20 @@ fn describe(v: &Value) -> String {
 
 impl ObjectSet {
     /// Add one object (a `List` is expanded).
-    pub fn add(&mut self, v: Value) {
+    pub fn add(&mut self, mut v: Value) {
         let kind = v.get("kind").and_then(Value::as_str).unwrap_or("");
         if kind == "List" || (kind.ends_with("List") && v.get("items").is_some()) {
-            let item_kind = kind.strip_suffix("List").unwrap_or("");
+            let item_kind = kind.strip_suffix("List").unwrap_or("").to_string();
             let api_version = v.get("apiVersion").cloned();
-            if let Some(Value::Array(items)) = v.get("items").cloned() {
+            // Taken out of the list, not copied: a bundle's lists hold
+            // thousands of objects.
+            let items = v.as_object_mut().and_then(|m| m.remove("items"));
+            if let Some(Value::Array(items)) = items {
                 for mut item in items {
                     // Typed lists (`PodList`) omit the items' kind.
                     if let Value::Object(map) = &mut item {
                         if !map.contains_key("kind") && !item_kind.is_empty() {
-                            map.insert("kind".into(), Value::String(item_kind.into()));
+                            map.insert("kind".into(), Value::String(item_kind.clone()));
                         }
                         if !map.contains_key("apiVersion")
                             && let Some(av) = &api_version

@@ -168,14 +168,19 @@ impl<'a> ScrapeProcessor<'a> {
                 ),
             );
         }
-        for (d, acc) in self.dialects.iter_mut() {
-            d.finish(&self.target, acc);
-        }
+        // The dialects are in order of preference: the first allowed one
+        // with a result wins, so the later ones are not finished at all
+        // (the Envoy dialect's finish resolves every cluster of a sidecar
+        // whose Istio metrics already gave the edges).
         let only = self.only;
-        let chosen = self
-            .dialects
-            .into_iter()
-            .find(|(d, acc)| only.is_none_or(|m| d.mesh() == m) && !acc.is_empty());
+        let target = &self.target;
+        let chosen = self.dialects.into_iter().find_map(|(mut d, mut acc)| {
+            if only.is_some_and(|m| d.mesh() != m) {
+                return None;
+            }
+            d.finish(target, &mut acc);
+            (!acc.is_empty()).then_some((d, acc))
+        });
         match chosen {
             Some((d, mut acc)) => {
                 acc.shrink_to_fit();

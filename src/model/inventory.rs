@@ -98,6 +98,7 @@ pub struct Inventory {
     /// Control-plane deployments seen (`istiod`, `linkerd-destination`…).
     pub control_planes: Vec<(MeshKind, String)>,
     pod_index: FxHashMap<(String, String), usize>,
+    service_index: FxHashMap<(String, String), usize>,
 }
 
 impl Inventory {
@@ -108,6 +109,12 @@ impl Inventory {
             .iter()
             .enumerate()
             .map(|(i, p)| ((p.namespace.clone(), p.name.clone()), i))
+            .collect();
+        self.service_index = self
+            .services
+            .iter()
+            .enumerate()
+            .map(|(i, s)| ((s.namespace.clone(), s.name.clone()), i))
             .collect();
     }
 
@@ -121,10 +128,17 @@ impl Inventory {
         self.workloads.get(id)
     }
 
+    /// The Service `namespace/name`: through the index [`Inventory::reindex`]
+    /// builds, or by a scan when services were added since.
     pub fn service(&self, namespace: &str, name: &str) -> Option<&ServiceInfo> {
-        self.services
-            .iter()
-            .find(|s| s.namespace == namespace && s.name == name)
+        let is = |s: &&ServiceInfo| s.namespace == namespace && s.name == name;
+        if self.service_index.len() != self.services.len() {
+            return self.services.iter().find(is);
+        }
+        self.service_index
+            .get(&(namespace.to_string(), name.to_string()))
+            .and_then(|&i| self.services.get(i))
+            .filter(is)
     }
 
     /// The workloads whose pods a Service selects.
@@ -132,8 +146,13 @@ impl Inventory {
         if svc.selector.is_empty() {
             return Vec::new();
         }
+        // Workloads are keyed `namespace/name`: those of the Service's
+        // namespace are one range of the map.
+        let prefix = format!("{}/", svc.namespace);
         self.workloads
-            .values()
+            .range(prefix.clone()..)
+            .take_while(|(k, _)| k.starts_with(&prefix))
+            .map(|(_, w)| w)
             .filter(|w| {
                 w.namespace == svc.namespace
                     && svc
