@@ -17,7 +17,53 @@ use crate::model::intern::{NodeId, Sym};
 use crate::model::sample::{EdgeKey, Reporter, ReqKey, Tls};
 use crate::model::snapshot::{MeshKind, Protocol};
 
-pub struct Istio;
+/// The Istio dialect. It remembers where the last histogram bucket line
+/// went: a histogram's buckets are consecutive lines that differ only in
+/// `le`, so the next bucket of the same series skips resolving its edge.
+#[derive(Default)]
+pub struct Istio {
+    last_bucket: Option<LastBucket>,
+}
+
+/// The labels but `le` of a bucket line (each name and value
+/// length-prefixed), and the edge it was counted on.
+struct LastBucket {
+    labels: Vec<u8>,
+    key: EdgeKey,
+    reporter: Reporter,
+}
+
+fn push_part(buf: &mut Vec<u8>, part: &str) {
+    buf.extend_from_slice(&(part.len() as u64).to_le_bytes());
+    buf.extend_from_slice(part.as_bytes());
+}
+
+/// `labels` but `le`, encoded as [`LastBucket::labels`] holds them.
+fn encode_but_le(labels: &[crate::collect::scrape::Label<'_>], buf: &mut Vec<u8>) {
+    buf.clear();
+    for l in labels.iter().filter(|l| l.name != "le") {
+        push_part(buf, l.name);
+        push_part(buf, &l.value);
+    }
+}
+
+/// Whether `labels` but `le` are exactly those encoded in `buf`.
+fn same_but_le(buf: &[u8], labels: &[crate::collect::scrape::Label<'_>]) -> bool {
+    let mut rest = buf;
+    for l in labels.iter().filter(|l| l.name != "le") {
+        for part in [l.name, &*l.value] {
+            let len = (part.len() as u64).to_le_bytes();
+            let Some(tail) = rest.strip_prefix(&len[..]) else {
+                return false;
+            };
+            let Some(tail) = tail.strip_prefix(part.as_bytes()) else {
+                return false;
+            };
+            rest = tail;
+        }
+    }
+    rest.is_empty()
+}
 
 const REQUESTS: &str = "istio_requests_total";
 const DURATION_BUCKET: &str = "istio_request_duration_milliseconds_bucket";
@@ -142,6 +188,21 @@ impl Dialect for Istio {
     }
 
     fn sample(&mut self, target: &ScrapeTarget<'_>, s: &Sample<'_>, acc: &mut ScrapeAcc) {
+        let bucket = s.name == DURATION_BUCKET;
+        if bucket
+            && let Some(last) = &self.last_bucket
+            && same_but_le(&last.labels, s.labels)
+        {
+            // Everything but the bucket itself was done by the first line
+            // of the series (and is the same for its other buckets).
+            if s.value.is_finite()
+                && let Some(le) = s.label("le").and_then(crate::mesh::parse_le)
+            {
+                acc.edge(last.key.clone(), last.reporter)
+                    .add_bucket(le, s.value);
+            }
+            return;
+        }
         let reporter = match s.label("reporter") {
             Some("source") => Reporter::Source,
             Some("destination") | Some("waypoint") => Reporter::Destination,
@@ -176,14 +237,25 @@ impl Dialect for Istio {
             || dest_is_workload && non_empty(s.label("destination_workload")).is_some();
         acc.hint(dest, hint(s, &DESTINATION, dest_meshed));
         let tls = tls_of(s);
-        let edge = acc.edge(
-            EdgeKey {
-                source,
-                target: dest,
-                protocol,
-            },
-            reporter,
-        );
+        let key = EdgeKey {
+            source,
+            target: dest,
+            protocol,
+        };
+        if bucket {
+            let mut labels = self
+                .last_bucket
+                .take()
+                .map(|l| l.labels)
+                .unwrap_or_default();
+            encode_but_le(s.labels, &mut labels);
+            self.last_bucket = Some(LastBucket {
+                labels,
+                key: key.clone(),
+                reporter,
+            });
+        }
+        let edge = acc.edge(key, reporter);
         if edge.service.is_none() {
             edge.service = service_of(s);
         }

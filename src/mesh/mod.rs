@@ -103,7 +103,7 @@ impl<'a> ScrapeProcessor<'a> {
         ScrapeProcessor {
             target,
             dialects: [
-                (Box::new(istio::Istio), ScrapeAcc::default()),
+                (Box::new(istio::Istio::default()), ScrapeAcc::default()),
                 (Box::new(linkerd::Linkerd), ScrapeAcc::default()),
                 (Box::new(envoy::Envoy::default()), ScrapeAcc::default()),
             ],
@@ -284,6 +284,51 @@ istio_requests_total{reporter=\"source\",source_workload=\"productpage-v1\",sour
         ))
         .only(only)
         .process_bytes(SCRAPE)
+    }
+
+    /// Consecutive bucket lines of different series (here: the same labels
+    /// but the destination, or values that only differ in where a label
+    /// boundary falls) each land on their own edge.
+    #[test]
+    fn consecutive_bucket_series_stay_apart() {
+        let line = |dst: &str, ver: &str, le: &str, v: u32| {
+            format!(
+                "istio_request_duration_milliseconds_bucket{{reporter=\"source\",source_workload=\"productpage-v1\",source_workload_namespace=\"default\",source_version=\"{ver}\",destination_workload=\"{dst}\",destination_workload_namespace=\"default\",le=\"{le}\"}} {v}\n"
+            )
+        };
+        let mut text = String::from("# TYPE istio_request_duration_milliseconds histogram\n");
+        for (dst, ver, base) in [
+            ("reviews-v1", "v1", 10),
+            ("reviews-v2", "v1", 20),
+            ("reviews-v2", "v", 40),
+            ("reviews-v1", "v2", 80),
+        ] {
+            for (le, k) in [("5", 1), ("10", 2), ("+Inf", 3)] {
+                text.push_str(&line(dst, ver, le, base * k));
+            }
+        }
+        let inv = Inventory::default();
+        let r = ScrapeProcessor::new(ScrapeTarget::new(
+            "default",
+            "productpage-v1-abc-12345",
+            &inv,
+        ))
+        .process_bytes(text.as_bytes());
+        let mut got: Vec<(String, Vec<f64>)> = r
+            .acc
+            .edges
+            .iter()
+            .map(|((k, _), e)| (k.target.id(), e.latency.counts().to_vec()))
+            .collect();
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        // reviews-v1: two series (10 and 80); reviews-v2: 20 and 40.
+        assert_eq!(
+            got,
+            vec![
+                ("default/reviews-v1".to_string(), vec![90.0, 180.0, 270.0]),
+                ("default/reviews-v2".to_string(), vec![60.0, 120.0, 180.0]),
+            ]
+        );
     }
 
     #[test]
