@@ -91,6 +91,12 @@ impl Assembly {
         }
     }
 
+    /// Room for `n` more edges.
+    pub fn reserve(&mut self, n: usize) {
+        self.keys.reserve_exact(n);
+        self.edges.reserve_exact(n);
+    }
+
     /// Whether an edge between these nodes is kept (either end in scope).
     pub fn keeps(&self, source: u32, target: u32) -> bool {
         self.nodes.in_scope(source) || self.nodes.in_scope(target)
@@ -124,7 +130,7 @@ impl Assembly {
         self.edges.push(Edge {
             source: String::new(),
             target: String::new(),
-            service: last.service.map(|s| s.to_string()),
+            service: last.service.map(|s| String::from(&*s.get())),
             protocol,
             signals: sig,
             mtls: mtls(window, last),
@@ -169,20 +175,32 @@ impl Assembly {
             .map(|(i, (s, t, p))| (rank[*s as usize], rank[*t as usize], *p, i as u32))
             .collect();
         order_e.sort_unstable();
-        let mut slots: Vec<Option<Edge>> = std::mem::take(&mut self.edges)
-            .into_iter()
-            .map(Some)
-            .collect();
-        let edges = order_e
-            .iter()
-            .filter_map(|&(_, _, _, i)| {
-                let (s, t, _) = self.keys[i as usize];
-                let mut e = slots[i as usize].take()?;
-                e.source.clone_from(&ids[s as usize]);
-                e.target.clone_from(&ids[t as usize]);
-                Some(e)
-            })
-            .collect();
+        // Put each edge in place by following the permutation's cycles: no
+        // second vector of edges (each is ≈ 400 bytes).
+        let mut edges = std::mem::take(&mut self.edges);
+        let perm: Vec<u32> = order_e.iter().map(|&(_, _, _, i)| i).collect();
+        drop(order_e);
+        let mut placed = vec![false; perm.len()];
+        for i in 0..perm.len() {
+            if placed[i] {
+                continue;
+            }
+            let mut j = i;
+            loop {
+                placed[j] = true;
+                let k = perm[j] as usize;
+                if k == i {
+                    break;
+                }
+                edges.swap(j, k);
+                j = k;
+            }
+        }
+        for (e, &i) in edges.iter_mut().zip(&perm) {
+            let (s, t, _) = self.keys[i as usize];
+            e.source.clone_from(&ids[s as usize]);
+            e.target.clone_from(&ids[t as usize]);
+        }
         let window_s = self.window_s;
         let nodes = order
             .iter()

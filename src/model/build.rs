@@ -134,7 +134,9 @@ pub fn build_snapshot_refs(inv: &Inventory, rounds: &[&Round], ctx: BuildContext
     let series: usize = last.map_or(0, |l| l.scrapes.values().map(|p| p.data.edges.len()).sum());
     let mut index: FxHashMap<EdgeKey, u32> =
         FxHashMap::with_capacity_and_hasher(series / 2, Default::default());
-    let mut slots: Vec<((u32, u32, Protocol), Vec<Part<'_>>)> = Vec::new();
+    // Each edge's key, and every sample as (slot, part) in scrape order.
+    let mut slots: Vec<(u32, u32, Protocol)> = Vec::new();
+    let mut parts: Vec<(u32, Part<'_>)> = Vec::with_capacity(series);
     // The previous round's samples of the current pod (reused per pod).
     let mut prev_index: FxHashMap<(EdgeKey, Reporter), &EdgeSample> = FxHashMap::default();
     for (scrape, prev) in pods(first, last) {
@@ -154,7 +156,7 @@ pub fn build_snapshot_refs(inv: &Inventory, rounds: &[&Round], ctx: BuildContext
                     let s = asm.nodes.intern(key.source);
                     let t = asm.nodes.intern(key.target);
                     let slot = if asm.keeps(s, t) {
-                        slots.push(((s, t, key.protocol), Vec::with_capacity(2)));
+                        slots.push((s, t, key.protocol));
                         (slots.len() - 1) as u32
                     } else {
                         u32::MAX
@@ -163,9 +165,9 @@ pub fn build_snapshot_refs(inv: &Inventory, rounds: &[&Round], ctx: BuildContext
                     slot
                 }
             };
-            let Some((_, parts)) = slots.get_mut(slot as usize) else {
+            if slot == u32::MAX {
                 continue;
-            };
+            }
             // Only a pod present in both rounds has a window.
             let prev = match prev {
                 None => None,
@@ -193,18 +195,46 @@ pub fn build_snapshot_refs(inv: &Inventory, rounds: &[&Round], ctx: BuildContext
                     }
                 }
             };
-            parts.push(Part {
-                reporter: *reporter,
-                last: sample,
-                prev,
-            });
+            parts.push((
+                slot,
+                Part {
+                    reporter: *reporter,
+                    last: sample,
+                    prev,
+                },
+            ));
         }
     }
     drop(index);
     drop(prev_index);
+    // Group the parts by slot (a counting sort: stable, so each edge sees
+    // its parts in scrape order), without a vector per edge.
+    let mut start = vec![0u32; slots.len() + 1];
+    for (slot, _) in &parts {
+        start[*slot as usize + 1] += 1;
+    }
+    for i in 1..start.len() {
+        start[i] += start[i - 1];
+    }
+    let mut fill = start.clone();
+    let mut grouped: Vec<u32> = vec![0; parts.len()];
+    for (i, (slot, _)) in parts.iter().enumerate() {
+        let at = &mut fill[*slot as usize];
+        grouped[*at as usize] = i as u32;
+        *at += 1;
+    }
+    drop(fill);
+    asm.reserve(slots.len());
     let mut scratch = Scratch::default();
-    for (k, parts) in slots {
-        let has_window = scratch.combine(&parts);
+    let mut edge_parts: Vec<&Part<'_>> = Vec::new();
+    for (slot, k) in slots.into_iter().enumerate() {
+        edge_parts.clear();
+        edge_parts.extend(
+            grouped[start[slot] as usize..start[slot + 1] as usize]
+                .iter()
+                .map(|&i| &parts[i as usize].1),
+        );
+        let has_window = scratch.combine(&edge_parts);
         asm.add_edge(
             k,
             &scratch.last_out,
@@ -239,7 +269,7 @@ struct Scratch {
 impl Scratch {
     /// An edge's parts → its deduped last values and window increase
     /// (`last_out`, `window_out`); whether there is a window.
-    fn combine(&mut self, parts: &[Part<'_>]) -> bool {
+    fn combine(&mut self, parts: &[&Part<'_>]) -> bool {
         // Per reporter: no part yet, one (borrowed), or several (merged in `last`).
         let mut last: [Option<Option<&EdgeSample>>; 2] = [None, None];
         let mut has_window = [false; 2];

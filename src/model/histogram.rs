@@ -17,12 +17,34 @@ pub fn quantiles<const N: usize>(qs: [f64; N], buckets: &[(f64, f64)]) -> [Optio
 }
 
 /// [`quantiles`] of `(upper bound, cumulative count)` pairs from an iterator.
+///
+/// Up to 64 buckets are prepared in a buffer on the stack (no allocation:
+/// this runs for every edge and node of a graph build).
 pub fn quantiles_of<const N: usize>(
     qs: [f64; N],
     buckets: impl Iterator<Item = (f64, f64)>,
 ) -> [Option<f64>; N] {
-    let prepared = prepare(buckets);
-    qs.map(|q| match &prepared {
+    let mut stack = [(0.0, 0.0); 64];
+    let mut heap: Vec<(f64, f64)> = Vec::new();
+    let mut n = 0;
+    for b in buckets.filter(|(le, _)| !le.is_nan()) {
+        if n < stack.len() {
+            stack[n] = b;
+            n += 1;
+        } else {
+            if heap.is_empty() {
+                heap.extend_from_slice(&stack);
+            }
+            heap.push(b);
+        }
+    }
+    let buf: &mut [(f64, f64)] = if heap.is_empty() {
+        &mut stack[..n]
+    } else {
+        &mut heap
+    };
+    let prepared = prepare(buf);
+    qs.map(|q| match prepared {
         _ if q.is_nan() => None,
         _ if q < 0.0 => Some(f64::NEG_INFINITY),
         _ if q > 1.0 => Some(f64::INFINITY),
@@ -31,26 +53,29 @@ pub fn quantiles_of<const N: usize>(
     })
 }
 
-/// Sorted, coalesced, monotonic buckets; `None` where Prometheus gives NaN
-/// whatever the quantile (no `+Inf`, fewer than two buckets).
-fn prepare(buckets: impl Iterator<Item = (f64, f64)>) -> Option<Vec<(f64, f64)>> {
-    let mut b: Vec<(f64, f64)> = buckets.filter(|(le, _)| !le.is_nan()).collect();
+/// Sort, coalesce and make monotonic the buckets in `b` (NaN bounds
+/// already dropped), in place; `None` where Prometheus gives NaN whatever
+/// the quantile (no `+Inf`, fewer than two buckets).
+fn prepare(b: &mut [(f64, f64)]) -> Option<&[(f64, f64)]> {
+    // Stable, as before: equal bounds are summed in their original order.
     b.sort_by(|x, y| x.0.total_cmp(&y.0));
     match b.last() {
         Some((le, _)) if *le == f64::INFINITY => {}
         _ => return None,
     }
-    // Coalesce buckets with the same upper bound (in place: one allocation).
-    b.dedup_by(|next, kept| {
-        if next.0 == kept.0 {
-            kept.1 += next.1;
-            true
+    // Coalesce buckets with the same upper bound (as `Vec::dedup_by`: each
+    // bucket is compared with the last one kept).
+    let mut kept = 0;
+    for i in 1..b.len() {
+        if b[i].0 == b[kept].0 {
+            b[kept].1 += b[i].1;
         } else {
-            false
+            kept += 1;
+            b[kept] = b[i];
         }
-    });
-    let mut merged = b;
-    ensure_monotonic(&mut merged);
+    }
+    let merged = &mut b[..kept + 1];
+    ensure_monotonic(merged);
     if merged.len() < 2 {
         return None;
     }

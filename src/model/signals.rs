@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::sample::{EdgeSample, Reporter, Tls};
+use crate::model::sample::{EdgeSample, Reporter, ReqKey, Tls};
 use crate::model::snapshot::{Mtls, MtlsStatus, ResponseCount, Signals};
 
 /// Count each request once when both proxies reported it (as Kiali does):
@@ -162,28 +162,53 @@ pub fn mtls(window: Option<&EdgeSample>, last: &EdgeSample) -> Mtls {
 /// Responses by code over the window (`count: null` without a window).
 pub fn responses(window: Option<&EdgeSample>, last: &EdgeSample) -> Vec<ResponseCount> {
     let src = window.unwrap_or(last);
-    let mut by_code: Vec<(String, f64)> = Vec::new();
+    // Group by the code as displayed (`grpc:N` or the HTTP status), as
+    // numbers; render each code once.
+    let mut by_code: Vec<(DisplayCode, f64)> = Vec::with_capacity(src.requests.len());
     for (k, v) in &src.requests {
-        let code = k.display_code();
+        let code = DisplayCode::of(k);
         match by_code.iter_mut().find(|(c, _)| *c == code) {
             Some(slot) => slot.1 += v,
             None => by_code.push((code, *v)),
         }
     }
-    by_code.sort_by(|a, b| a.0.cmp(&b.0));
-    by_code
+    let mut out: Vec<ResponseCount> = by_code
         .into_iter()
         .map(|(code, v)| ResponseCount {
-            code,
+            code: code.render(),
             count: window.map(|_| v),
         })
-        .collect()
+        .collect();
+    out.sort_by(|a, b| a.code.cmp(&b.code));
+    out
+}
+
+/// [`ReqKey::display_code`] before it is rendered.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum DisplayCode {
+    Grpc(u16),
+    Http(u16),
+}
+
+impl DisplayCode {
+    fn of(k: &ReqKey) -> Self {
+        match k.grpc {
+            Some(g) if g != 0 || k.code < 400 => DisplayCode::Grpc(g),
+            _ => DisplayCode::Http(k.code),
+        }
+    }
+
+    fn render(self) -> String {
+        match self {
+            DisplayCode::Grpc(g) => format!("grpc:{g}"),
+            DisplayCode::Http(c) => c.to_string(),
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::model::sample::ReqKey;
 
     fn req(code: u16, tls: Tls, flags: &str) -> ReqKey {
         ReqKey {
