@@ -26,15 +26,17 @@ enum Mode {
     Rejected,
     /// An HTML 502 from a proxy in front.
     BadGateway,
+    /// The Istio targets, and one Linkerd target.
+    Mixed,
 }
 
 const AT_S: f64 = 1_700_000_000.0;
 
-fn istio_series(value: f64, reporter: &str, pod: &str, code: &str) -> Value {
+/// A series as `sum by (…)` over the targets answers it: no target labels,
+/// no `__name__`.
+fn istio_series(value: f64, reporter: &str, code: &str) -> Value {
     json!({
         "metric": {
-            "__name__": "istio_requests_total",
-            "namespace": "shop", "pod": pod, "instance": "10.0.0.7:15090", "job": "envoy-stats",
             "reporter": reporter,
             "source_workload": "web", "source_workload_namespace": "shop",
             "destination_workload": "api", "destination_workload_namespace": "shop",
@@ -50,7 +52,7 @@ async fn handler(State(mode): State<Mode>, Query(q): Query<HashMap<String, Strin
     let query = q.get("query").cloned().unwrap_or_default();
     let time = q.get("time").cloned().unwrap_or_default();
     assert_eq!(time, "1700000000.000", "every query at the given time");
-    let is_increase = query.starts_with("increase(");
+    let is_increase = query.contains("(increase(");
     match mode {
         Mode::BadGateway => {
             (StatusCode::BAD_GATEWAY, "<html>502 Bad Gateway</html>").into_response()
@@ -62,22 +64,44 @@ async fn handler(State(mode): State<Mode>, Query(q): Query<HashMap<String, Strin
         )
             .into_response(),
         _ => {
-            let result = if query.contains("istio_requests_total") {
+            let result = if query.starts_with("group by (") {
+                // The target queries: two Istio targets, no others.
+                if query.contains("unless") {
+                    match mode {
+                        Mode::Mixed => vec![json!({"metric": {"namespace": "emoji", "pod": "vote-1", "instance": "10.0.0.9:4191"}, "value": [AT_S, "1"]})],
+                        _ => vec![],
+                    }
+                } else {
+                    ["web-1", "api-1"]
+                        .map(|pod| json!({"metric": {"namespace": "shop", "pod": pod, "instance": "10.0.0.7:15090"}, "value": [AT_S, "1"]}))
+                        .to_vec()
+                }
+            } else if query.starts_with("sum by (reporter,") && query.contains("(istio_requests_total{") {
                 // Cumulative values, or their increase over the window.
                 let k = if is_increase { 1.0 } else { 100.0 };
                 vec![
-                    istio_series(90.0 * k, "source", "web-1", "200"),
-                    istio_series(10.0 * k, "source", "web-1", "503"),
-                    istio_series(90.0 * k, "destination", "api-1", "200"),
-                    istio_series(10.0 * k, "destination", "api-1", "503"),
+                    istio_series(90.0 * k, "source", "200"),
+                    istio_series(10.0 * k, "source", "503"),
+                    istio_series(90.0 * k, "destination", "200"),
+                    istio_series(10.0 * k, "destination", "503"),
                 ]
+            } else if query.starts_with("sum by (namespace,pod,kubernetes_namespace,kubernetes_pod_name,instance,direction,")
+                && query.contains("(response_total[")
+            {
+                // Linkerd keeps its target: the caller is the scraped pod.
+                assert!(query.contains(" unless on (namespace,pod,"), "{query}");
+                let k = if is_increase { 1.0 } else { 50.0 };
+                vec![json!({"metric": {"namespace": "emoji", "pod": "vote-7d4b9c8f6-x2x9z", "instance": "10.0.0.9:4191",
+                    "direction": "outbound", "tls": "true", "dst_namespace": "emoji", "dst_deployment": "api",
+                    "status_code": "200", "classification": "success"}, "value": [AT_S, (20.0 * k).to_string()]})]
             } else {
                 vec![]
             };
             let mut body = json!({"status": "success",
                 "data": {"resultType": "vector", "result": result}});
             if matches!(mode, Mode::Warning)
-                && query.starts_with("last_over_time(istio_requests_total[")
+                && query.contains("(last_over_time(istio_requests_total{")
+                && query.starts_with("sum by (reporter,")
             {
                 body["status"] = json!("warning");
                 body["warnings"] = json!(["partial response: store eu-1 unreachable"]);
@@ -134,6 +158,41 @@ async fn warning_answer_maps_edges_and_degrades_the_source() {
     assert!((e.signals.error_rate.unwrap() - 1.0).abs() < 1e-9);
 }
 
+/// Linkerd and Envoy queries only go out when a target without Istio
+/// series has their series.
+#[tokio::test]
+async fn other_meshes_are_queried_only_when_present() {
+    use meshscope::collect::prom_api::prometheus_collect;
+    let inv = Inventory::default();
+    let (url, h) = fake(Mode::Warning).await;
+    let istio_only = prometheus_collect(&url, WINDOW, Some(AT_MS), &inv)
+        .await
+        .unwrap();
+    h.abort();
+    // 2 target queries; Istio: 5 counters twice, 3 histogram parts.
+    assert_eq!(istio_only.timings.queries, 2 + 5 * 2 + 3);
+    assert_eq!(istio_only.inputs.edges.len(), 1);
+    let (url, h) = fake(Mode::Mixed).await;
+    let mixed = prometheus_collect(&url, WINDOW, Some(AT_MS), &inv)
+        .await
+        .unwrap();
+    h.abort();
+    assert_eq!(mixed.timings.queries, 49);
+    // 2 Istio targets and the Linkerd one.
+    assert_eq!(mixed.stats.targets, 3, "{:?}", mixed.stats);
+    let snap = build_from_inputs(&inv, mixed.inputs, BuildContext::default());
+    assert_eq!(snap.edges.len(), 2, "{:?}", snap.edges);
+    let e = snap
+        .edge("emoji/vote", "emoji/api")
+        .unwrap_or_else(|| panic!("{:?}", snap.edges));
+    assert!(
+        (e.signals.rps.unwrap() - 2.0).abs() < 1e-9,
+        "{:?}",
+        e.signals
+    );
+    assert!(snap.edge("shop/web", "shop/api").is_some());
+}
+
 #[tokio::test]
 async fn error_status_names_url_query_and_message() {
     let (url, h) = fake(Mode::Rejected).await;
@@ -146,7 +205,9 @@ async fn error_status_names_url_query_and_message() {
     assert!(msg.contains(&url), "{msg}");
     // The first failing query in query order.
     assert!(
-        msg.contains("`increase(istio_requests_total[10000ms])`"),
+        msg.contains(
+            "(increase(istio_requests_total{reporter=~\"source|destination|waypoint\"}[10000ms])))`"
+        ),
         "{msg}"
     );
     assert!(msg.contains("bad_data: invalid parameter"), "{msg}");

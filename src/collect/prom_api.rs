@@ -2,13 +2,15 @@
 //! computed from PromQL against a Prometheus that already scrapes the
 //! proxies (`--prometheus URL`).
 //!
-//! For every family a dialect reads, two instant queries at one evaluation
-//! time `t`: `increase(f[window])` (the window; a gauge uses its value) and
-//! `f` (the cumulative value at `t`). Result series are grouped by scrape
-//! target and fed to the dialects like one scrape each; see
-//! `docs/prometheus.md`.
+//! Instant queries at one evaluation time `t` that let Prometheus aggregate
+//! (`queries`): the window increases and, where the snapshot uses them, the
+//! end-of-window values of every family a dialect reads, summed down to
+//! about one series per edge. Result series are grouped by scrape target
+//! (Istio's under one group) and fed to the dialects like one scrape each;
+//! see `docs/prometheus.md`.
 
 pub mod mapping;
+pub mod queries;
 pub mod response;
 
 use std::time::{Duration, Instant};
@@ -18,7 +20,8 @@ use reqwest::Url;
 
 use crate::collect::http::{base_url, error_chain};
 
-use crate::collect::prom_api::mapping::{ByTarget, FAMILIES, FamilyKind, MapStats, group_into};
+use crate::collect::prom_api::mapping::{ByTarget, MapStats, group_into};
+use crate::collect::prom_api::queries::{Mesh, Query, Use};
 use crate::collect::prom_api::response::{QueryResult, ResponseError, parse_query_response};
 use crate::model::build::{BuildContext, EdgeInputs, build_from_inputs, rfc3339};
 use crate::model::inventory::Inventory;
@@ -190,25 +193,47 @@ impl PromClient {
     }
 }
 
-/// The queries of one collection: `(family, is_window, query)`.
-pub fn queries(window: Duration) -> Vec<(&'static str, bool, String)> {
-    let ms = window.as_millis();
-    let mut out = Vec::with_capacity(FAMILIES.len() * 2);
-    for (f, kind) in FAMILIES {
-        out.push((f, false, format!("last_over_time({f}[{ms}ms])")));
-        if kind == FamilyKind::Counter {
-            out.push((f, true, format!("increase({f}[{ms}ms])")));
-        }
-    }
-    out
-}
+pub use crate::collect::prom_api::queries::queries;
 
 fn now_ms() -> i64 {
     jiff::Timestamp::now().as_millisecond()
 }
 
+/// One answer (or failure), with the HTTP and parse times.
+type Answer = Result<(QueryResult, Duration, Duration), PromError>;
+
+/// Send `picked` (indexes into `qs`) at most [`CONCURRENCY`] at a time.
+/// An unreachable Prometheus fails every query the same way: stop at the
+/// first (a black-holed address would otherwise cost a connect timeout per
+/// batch of queries).
+async fn run_queries(
+    client: &PromClient,
+    qs: &[Query],
+    picked: &[usize],
+    at_ms: i64,
+) -> Result<Vec<(usize, Answer)>, PromError> {
+    let mut pending = stream::iter(
+        picked
+            .iter()
+            .map(|&i| async move { (i, client.query_timed(&qs[i].promql, at_ms).await) }),
+    )
+    .buffer_unordered(CONCURRENCY);
+    let mut results = Vec::with_capacity(picked.len());
+    while let Some(r) = pending.next().await {
+        if let (_, Err(e @ PromError::Unreachable { .. })) = r {
+            return Err(e);
+        }
+        results.push(r);
+    }
+    Ok(results)
+}
+
 /// Query Prometheus at `url` for the window ending at `at` (unix ms; now
 /// when `None`) and map the results to edge inputs, with timings.
+///
+/// First the target queries and Istio's families, then, only when some
+/// target without Istio series has Linkerd or Envoy series, their families
+/// (`queries` module).
 pub async fn prometheus_collect(
     url: &str,
     window: Duration,
@@ -222,35 +247,30 @@ pub async fn prometheus_collect(
     let at_ms = at.unwrap_or_else(now_ms);
     let qs = queries(window);
     let started = Instant::now();
-    let client = &client;
-    let mut pending = stream::iter(qs.iter().map(|(f, is_window, q)| async move {
-        (*f, *is_window, client.query_timed(q, at_ms).await)
-    }))
-    .buffer_unordered(CONCURRENCY);
-    let mut results = Vec::with_capacity(qs.len());
-    while let Some(r) = pending.next().await {
-        // An unreachable Prometheus fails every query the same way: stop at
-        // the first (a black-holed address would otherwise cost a connect
-        // timeout per batch of queries).
-        if let (_, _, Err(e @ PromError::Unreachable { .. })) = r {
-            return Err(e);
-        }
-        results.push(r);
+    let (first, second): (Vec<usize>, Vec<usize>) =
+        (0..qs.len()).partition(|&i| matches!(qs[i].mesh, None | Some(Mesh::Istio)));
+    let mut results = run_queries(&client, &qs, &first, at_ms).await?;
+    let others = results.iter().any(|(i, r)| {
+        qs[*i].used_as == Use::OtherTargets
+            && r.as_ref().is_ok_and(|(a, _, _)| !a.series.is_empty())
+    });
+    if others {
+        results.extend(run_queries(&client, &qs, &second, at_ms).await?);
     }
-    drop(pending);
     let query_wall = started.elapsed();
     let mapping_started = Instant::now();
     let mut timings = PromTimings {
-        queries: qs.len(),
+        queries: results.len(),
         query_wall,
         ..PromTimings::default()
     };
     let mut window_series = ByTarget::new();
     let mut last_series = ByTarget::new();
+    let mut istio_targets = 0;
     let mut warnings: Vec<String> = Vec::new();
     // Report the first failing query in query order, not completion order.
     let mut failed: Option<(usize, PromError)> = None;
-    for (f, is_window, r) in results {
+    for (i, r) in results {
         let r = match r {
             Ok((r, http, parse)) => {
                 timings.http_sum += http;
@@ -258,12 +278,8 @@ pub async fn prometheus_collect(
                 r
             }
             Err(e) => {
-                let pos = qs
-                    .iter()
-                    .position(|(qf, qw, _)| *qf == f && *qw == is_window)
-                    .unwrap_or(usize::MAX);
-                if failed.as_ref().is_none_or(|(p, _)| pos < *p) {
-                    failed = Some((pos, e));
+                if failed.as_ref().is_none_or(|(p, _)| i < *p) {
+                    failed = Some((i, e));
                 }
                 continue;
             }
@@ -273,24 +289,36 @@ pub async fn prometheus_collect(
                 warnings.push(w);
             }
         }
-        let gauge = FAMILIES
-            .iter()
-            .any(|(n, k)| *n == f && *k == FamilyKind::Gauge);
-        if is_window {
-            group_into(&mut window_series, f, r.series);
-        } else {
-            if gauge {
-                group_into(&mut window_series, f, r.series.clone());
+        let q = &qs[i];
+        let Some(f) = q.family else {
+            if q.used_as == Use::IstioTargets {
+                istio_targets = r.series.len();
             }
-            group_into(&mut last_series, f, r.series);
+            continue;
+        };
+        match q.used_as {
+            Use::Window => group_into(&mut window_series, f, r.series),
+            Use::Last => group_into(&mut last_series, f, r.series),
+            Use::WindowAndLast => {
+                group_into(&mut window_series, f, r.series.clone());
+                group_into(&mut last_series, f, r.series);
+            }
+            Use::IstioTargets | Use::OtherTargets => {}
         }
     }
     if let Some((_, e)) = failed {
         return Err(e);
     }
     let window_s = window.as_secs_f64();
-    let (inputs, stats) =
+    let (inputs, mut stats) =
         mapping::inputs_from_series(inv, &window_series, &last_series, window_s, at_ms);
+    // Istio's series are summed over its targets (one group under the
+    // empty target); Linkerd's and Envoy's keep theirs.
+    stats.targets = istio_targets
+        + last_series
+            .keys()
+            .filter(|(ns, pod)| !ns.is_empty() || !pod.is_empty())
+            .count();
     timings.mapping = mapping_started.elapsed();
     let sources = vec![source_status(url, window, at_ms, &stats, &warnings)];
     Ok(PromCollection {
@@ -379,21 +407,4 @@ pub async fn prometheus_snapshot(
         );
     }
     Ok(snap)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn two_queries_per_counter_one_per_gauge() {
-        let qs = queries(Duration::from_secs(60));
-        assert_eq!(qs.len(), 56);
-        let has = |q: &str| qs.iter().any(|(_, _, x)| x == q);
-        assert!(has("increase(istio_requests_total[60000ms])"));
-        assert!(has("last_over_time(istio_requests_total[60000ms])"));
-        assert!(has("last_over_time(tcp_open_connections[60000ms])"));
-        assert!(!has("increase(tcp_open_connections[60000ms])"));
-        assert!(!has("increase(envoy_cluster_upstream_cx_active[60000ms])"));
-    }
 }
