@@ -4,6 +4,7 @@
 //! STRICT workloads (critical); and, as info, a PERMISSIVE declaration
 //! under which every observed call is already mTLS ("safe to tighten").
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use crate::analyze::declared::istio_peer::effective;
@@ -11,11 +12,12 @@ use crate::analyze::gaps::{Ctx, gap, pct, plaintext, subject};
 use crate::analyze::model::{EffectiveMode, MtlsMode};
 use crate::model::snapshot::{Gap, MtlsStatus, Severity};
 
-/// The effective mode of a meshed workload target, `None` otherwise.
-pub fn target_mode(ctx: &Ctx, target: &str) -> Option<EffectiveMode> {
+/// The effective mode of a meshed workload target, `None` otherwise
+/// (borrowed when [`Ctx`] computed it already, for every edge target).
+pub fn target_mode<'c>(ctx: &'c Ctx, target: &str) -> Option<Cow<'c, EffectiveMode>> {
     match ctx.target_modes.get(target) {
-        Some(m) => m.clone(),
-        None => mode_of(ctx.inv, &ctx.model.peer, target),
+        Some(m) => m.as_ref().map(Cow::Borrowed),
+        None => mode_of(ctx.inv, &ctx.model.peer, target).map(Cow::Owned),
     }
 }
 
@@ -59,9 +61,16 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
             continue;
         };
         if m.explicit && m.mode == MtlsMode::Permissive {
-            let entry = by_source.entry(m.source.clone()).or_insert((true, 0));
-            entry.0 &= e.mtls.status == MtlsStatus::Full;
-            entry.1 += 1;
+            let full = e.mtls.status == MtlsStatus::Full;
+            match by_source.get_mut(&m.source) {
+                Some(entry) => {
+                    entry.0 &= full;
+                    entry.1 += 1;
+                }
+                None => {
+                    by_source.insert(m.source.clone(), (full, 1));
+                }
+            }
         }
         if !plaintext(e) {
             continue;
