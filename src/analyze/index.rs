@@ -18,6 +18,8 @@ pub struct Idx<'a> {
     /// Workloads by (namespace of the id, pod label key, value), in id
     /// order: a selector's candidates without scanning its namespace.
     by_label: FxHashMap<(&'a str, &'a str, &'a str), Vec<Entry<'a>>>,
+    /// `Inventory::workloads` hashed, for the per-edge lookups.
+    by_id: FxHashMap<&'a str, &'a WorkloadInfo>,
 }
 
 /// A workload with its id.
@@ -40,7 +42,9 @@ impl<'a> Idx<'a> {
                 .push(w);
         }
         let mut by_label: FxHashMap<(&str, &str, &str), Vec<Entry>> = FxHashMap::default();
+        let mut by_id = FxHashMap::default();
         for (id, w) in &inv.workloads {
+            by_id.insert(id.as_str(), w);
             let Some((ns, _)) = id.split_once('/') else {
                 continue;
             };
@@ -56,7 +60,13 @@ impl<'a> Idx<'a> {
             services,
             by_identity,
             by_label,
+            by_id,
         }
+    }
+
+    /// The workload by id (as [`Inventory::workload`], hashed).
+    pub fn workload(&self, id: &str) -> Option<&'a WorkloadInfo> {
+        self.by_id.get(id).copied()
     }
 
     /// The Service `namespace/name`.

@@ -50,7 +50,7 @@ impl Default for AnalyzeConfig {
 /// The caller of an edge; an `unknown` plaintext source is attributed to
 /// the single non-control-plane workload without a proxy, when there is
 /// exactly one (it is the only one whose calls carry no identity).
-fn caller(e: &Edge, inv: &Inventory, unmeshed: &[String]) -> Caller {
+fn caller(e: &Edge, inv: &index::Idx, unmeshed: &[String]) -> Caller {
     let authenticated = match e.mtls.status {
         MtlsStatus::Full | MtlsStatus::Partial => true,
         MtlsStatus::None => false,
@@ -103,7 +103,7 @@ pub fn analyze(
     let callers: Vec<Caller> = snap
         .edges
         .iter()
-        .map(|e| caller(e, inv, &unmeshed))
+        .map(|e| caller(e, &idx, &unmeshed))
         .collect();
     let (found, edge_declared, verdicts) = {
         let ctx = Ctx::new(snap, &idx, &model, cfg, callers);

@@ -48,12 +48,11 @@ impl<'a> Ctx<'a> {
         let nodes = snap.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
         // Each edge target's effective mTLS mode, once per target (the
         // rules ask per edge, several times).
-        let mut target_modes = FxHashMap::default();
-        for e in &snap.edges {
-            target_modes
-                .entry(e.target.as_str())
-                .or_insert_with(|| mtls_gap::mode_of(inv, &model.peer, &e.target));
-        }
+        let target_modes = mtls_gap::modes_of(
+            inv,
+            &model.peer,
+            snap.edges.iter().map(|e| e.target.as_str()),
+        );
         let mut by_service: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let mut pairs = FxHashSet::default();
         let mut caller_pairs: FxHashMap<String, FxHashSet<String>> = FxHashMap::default();
