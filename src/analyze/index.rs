@@ -15,7 +15,15 @@ pub struct Idx<'a> {
     pub inv: &'a Inventory,
     services: FxHashMap<(&'a str, &'a str), &'a ServiceInfo>,
     by_identity: FxHashMap<(&'a str, &'a str), Vec<&'a WorkloadInfo>>,
+    /// Workloads by (namespace of the id, pod label key, value), in id
+    /// order: a selector's candidates without scanning its namespace.
+    by_label: FxHashMap<(&'a str, &'a str, &'a str), Vec<Entry<'a>>>,
+    /// `Inventory::workloads` hashed, for the per-edge lookups.
+    by_id: FxHashMap<&'a str, &'a WorkloadInfo>,
 }
+
+/// A workload with its id.
+type Entry<'a> = (&'a String, &'a WorkloadInfo);
 
 impl<'a> Idx<'a> {
     /// Index `inv`.
@@ -33,11 +41,32 @@ impl<'a> Idx<'a> {
                 .or_default()
                 .push(w);
         }
+        let mut by_label: FxHashMap<(&str, &str, &str), Vec<Entry>> = FxHashMap::default();
+        let mut by_id = FxHashMap::default();
+        for (id, w) in &inv.workloads {
+            by_id.insert(id.as_str(), w);
+            let Some((ns, _)) = id.split_once('/') else {
+                continue;
+            };
+            for (k, v) in &w.pod_labels {
+                by_label
+                    .entry((ns, k.as_str(), v.as_str()))
+                    .or_default()
+                    .push((id, w));
+            }
+        }
         Idx {
             inv,
             services,
             by_identity,
+            by_label,
+            by_id,
         }
+    }
+
+    /// The workload by id (as [`Inventory::workload`], hashed).
+    pub fn workload(&self, id: &str) -> Option<&'a WorkloadInfo> {
+        self.by_id.get(id).copied()
     }
 
     /// The Service `namespace/name`.
@@ -53,6 +82,42 @@ impl<'a> Idx<'a> {
             .range(prefix.clone()..)
             .take_while(move |(id, _)| id.starts_with(&prefix))
     }
+
+    /// The workloads of one namespace that may carry `label` (`key`,
+    /// `value`), in id order: exactly those that do when `label` is given,
+    /// all of the namespace otherwise. Callers still check the full selector.
+    fn candidates<'s>(
+        &'s self,
+        ns: &'s str,
+        label: Option<(&'s str, &'s str)>,
+    ) -> impl Iterator<Item = Entry<'s>> {
+        // A namespace with a `/` would match ids the index keys apart.
+        let indexed = label.filter(|_| !ns.contains('/')).map(|(k, v)| {
+            self.by_label
+                .get(&(ns, k, v))
+                .map(Vec::as_slice)
+                .unwrap_or(&[])
+        });
+        let scan = indexed.is_none().then(|| self.in_namespace(ns));
+        indexed
+            .into_iter()
+            .flatten()
+            .copied()
+            .chain(scan.into_iter().flatten())
+    }
+}
+
+/// One `key: value` (string) equality a selector requires, if any; `sel`
+/// as [`selector_matches`] reads it.
+fn required_label(sel: &Value) -> Option<(&str, &str)> {
+    let ml = if sel.get("matchLabels").is_some() || sel.get("matchExpressions").is_some() {
+        &sel["matchLabels"]
+    } else {
+        sel
+    };
+    ml.as_object()?
+        .iter()
+        .find_map(|(k, v)| Some((k.as_str(), v.as_str()?)))
 }
 
 impl Deref for Idx<'_> {
@@ -123,7 +188,7 @@ pub fn select(inv: &Idx, namespace: Option<&str>, sel: &Value) -> Vec<String> {
     let matches = |w: &WorkloadInfo| sel.is_null() || selector_matches(sel, &w.pod_labels);
     match namespace {
         Some(ns) => inv
-            .in_namespace(ns)
+            .candidates(ns, required_label(sel))
             .filter(|(_, w)| matches(w))
             .map(|(id, _)| id.clone())
             .collect(),
@@ -160,7 +225,12 @@ pub fn service_workloads(inv: &Idx, svc: &str, extra: &Value) -> Vec<String> {
     if s.selector.is_empty() {
         return Vec::new();
     }
-    inv.in_namespace(ns)
+    let first = s
+        .selector
+        .iter()
+        .next()
+        .map(|(k, v)| (k.as_str(), v.as_str()));
+    inv.candidates(ns, first)
         .filter(|(_, w)| {
             s.selector
                 .iter()
@@ -209,16 +279,49 @@ pub fn parse_identity(p: &str) -> Option<(String, String)> {
 }
 
 fn glob(pattern: &str, s: &str) -> bool {
+    glob_parts(pattern, &[s])
+}
+
+/// [`glob`] against the concatenation of `parts`, without building it.
+fn glob_parts(pattern: &str, parts: &[&str]) -> bool {
     if pattern == "*" {
         return true;
     }
     if let Some(suffix) = pattern.strip_prefix('*') {
-        return s.ends_with(suffix);
+        return ends_with(parts, suffix);
     }
     if let Some(prefix) = pattern.strip_suffix('*') {
-        return s.starts_with(prefix);
+        return starts_with(parts, prefix);
     }
-    pattern == s
+    parts.iter().map(|p| p.len()).sum::<usize>() == pattern.len() && starts_with(parts, pattern)
+}
+
+/// Does the concatenation of `parts` start with `prefix`?
+fn starts_with(parts: &[&str], mut prefix: &str) -> bool {
+    for part in parts {
+        if prefix.len() <= part.len() {
+            return part.starts_with(prefix);
+        }
+        match prefix.strip_prefix(part) {
+            Some(rest) => prefix = rest,
+            None => return false,
+        }
+    }
+    prefix.is_empty()
+}
+
+/// Does the concatenation of `parts` end with `suffix`?
+fn ends_with(parts: &[&str], mut suffix: &str) -> bool {
+    for part in parts.iter().rev() {
+        if suffix.len() <= part.len() {
+            return part.ends_with(suffix);
+        }
+        match suffix.strip_suffix(part) {
+            Some(rest) => suffix = rest,
+            None => return false,
+        }
+    }
+    suffix.is_empty()
 }
 
 /// Does `peer` name this caller?
@@ -235,12 +338,22 @@ pub fn peer_matches(peer: &Peer, c: &Caller) -> bool {
                 return false;
             }
             let p = p.strip_prefix("spiffe://").unwrap_or(p);
-            let istio = format!("cluster.local/ns/{ns}/sa/{sa}");
-            let linkerd = format!("{sa}.{ns}.serviceaccount.identity.linkerd.cluster.local");
-            glob(p, &istio)
-                || glob(p, &linkerd)
+            let (ns, sa) = (ns.as_str(), sa.as_str());
+            // `cluster.local/ns/NS/sa/SA`, Linkerd's
+            // `SA.NS.serviceaccount.identity.linkerd.cluster.local`, or
+            // any trust domain before `/ns/NS/sa/SA`.
+            glob_parts(p, &["cluster.local/ns/", ns, "/sa/", sa])
+                || glob_parts(
+                    p,
+                    &[
+                        sa,
+                        ".",
+                        ns,
+                        ".serviceaccount.identity.linkerd.cluster.local",
+                    ],
+                )
                 || p.split_once('/')
-                    .is_some_and(|(_, rest)| glob(rest, &format!("ns/{ns}/sa/{sa}")))
+                    .is_some_and(|(_, rest)| glob_parts(rest, &["ns/", ns, "/sa/", sa]))
         }
     }
 }
@@ -248,4 +361,49 @@ pub fn peer_matches(peer: &Peer, c: &Caller) -> bool {
 /// Is this workload a mesh control-plane component?
 pub fn is_control_plane(inv: &Inventory, id: &str) -> bool {
     inv.control_planes.iter().any(|(_, w)| w == id)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glob_parts_is_glob_of_the_concatenation() {
+        let parts = ["cluster.local/ns/", "shop", "/sa/", "cart"];
+        let whole = parts.concat();
+        let reference = |p: &str| {
+            if p == "*" {
+                true
+            } else if let Some(s) = p.strip_prefix('*') {
+                whole.ends_with(s)
+            } else if let Some(s) = p.strip_suffix('*') {
+                whole.starts_with(s)
+            } else {
+                p == whole
+            }
+        };
+        let patterns = [
+            "*",
+            "cluster.local/ns/shop/sa/cart",
+            "cluster.local/ns/shop/sa/car",
+            "cluster.local/ns/shop/sa/carts",
+            "cluster.local/ns/shop/*",
+            "cluster.local/ns/sh*",
+            "cluster.local/ns/shop/sa/cart*",
+            "cluster.local/ns/shop/sa/cartx*",
+            "*/sa/cart",
+            "*op/sa/cart",
+            "*cluster.local/ns/shop/sa/cart",
+            "*xcluster.local/ns/shop/sa/cart",
+            "*t",
+            "**",
+            "",
+            "*",
+        ];
+        for p in patterns {
+            assert_eq!(glob_parts(p, &parts), reference(p), "{p}");
+        }
+        assert!(glob_parts("", &["", ""]));
+        assert!(!glob_parts("a", &["", ""]));
+    }
 }

@@ -50,7 +50,7 @@ impl Default for AnalyzeConfig {
 /// The caller of an edge; an `unknown` plaintext source is attributed to
 /// the single non-control-plane workload without a proxy, when there is
 /// exactly one (it is the only one whose calls carry no identity).
-fn caller(e: &Edge, inv: &Inventory, unmeshed: &[String]) -> Caller {
+fn caller(e: &Edge, inv: &index::Idx, unmeshed: &[String]) -> Caller {
     let authenticated = match e.mtls.status {
         MtlsStatus::Full | MtlsStatus::Partial => true,
         MtlsStatus::None => false,
@@ -93,7 +93,7 @@ pub fn analyze(
         intent = &x.intent;
     }
     let idx = index::Idx::new(inv);
-    let model = declared::build_model(&objects, intent, &idx);
+    let mut model = declared::build_model(&objects, intent, &idx);
     let unmeshed: Vec<String> = inv
         .workloads
         .iter()
@@ -103,7 +103,7 @@ pub fn analyze(
     let callers: Vec<Caller> = snap
         .edges
         .iter()
-        .map(|e| caller(e, inv, &unmeshed))
+        .map(|e| caller(e, &idx, &unmeshed))
         .collect();
     let (found, edge_declared, verdicts) = {
         let ctx = Ctx::new(snap, &idx, &model, cfg, callers);
@@ -136,19 +136,21 @@ pub fn analyze(
             e.mtls.verdict = Some(verdict);
         }
     }
-    let mut routes = model.route_entries.clone();
-    let mut policies = model.policy_entries.clone();
+    // The entries move into the snapshot; the model keeps the rest.
+    let mut routes = std::mem::take(&mut model.route_entries);
+    let mut policies = std::mem::take(&mut model.policy_entries);
     let changes = diffs::managed::last_changes(&inv.other_objects);
     diffs::managed::annotate(&mut routes, &changes);
     diffs::managed::annotate(&mut policies, &changes);
     snap.declared = SnapDeclared { routes, policies };
     snap.gaps = found;
     snap.mtls_summary = (snap.mesh.kind != MeshKind::None || !model.peer.is_empty()).then(|| {
-        let namespaces = inv
+        let namespaces: std::collections::BTreeSet<&str> = inv
             .workloads
             .values()
-            .map(|w| w.namespace.clone())
+            .map(|w| w.namespace.as_str())
             .collect();
+        let namespaces = namespaces.into_iter().map(str::to_string).collect();
         mtls_summary::summarize(snap, &model, &namespaces)
     });
     if let Some(x) = extra {
@@ -170,12 +172,15 @@ fn rule_diffs(snap: &mut Snapshot, inv: &Inventory, declared: &[Value]) {
     if live_rules.is_empty() {
         return;
     }
-    let scope: std::collections::BTreeSet<String> = inv
+    let mut scope: std::collections::BTreeSet<String> = inv
         .workloads
         .values()
-        .map(|w| w.namespace.clone())
-        .chain(live_rules.iter().map(|o| diffs::RuleKey::of(o).namespace))
+        .map(|w| w.namespace.as_str())
+        .collect::<std::collections::BTreeSet<&str>>()
+        .into_iter()
+        .map(str::to_string)
         .collect();
+    scope.extend(live_rules.iter().map(|o| diffs::RuleKey::of(o).namespace));
     let found = diffs::declared_vs_live(declared, &inv.other_objects, Some(&scope));
     snap.rule_diffs
         .retain(|d| d.source != Some(crate::model::snapshot::DiffSource::Declared));

@@ -65,13 +65,13 @@ pub fn read(obj: &Value, inv: &Idx) -> Option<AccessRule> {
     };
     let ns = namespace_of(obj);
     let dry_run = obj["metadata"]["annotations"]["istio.io/dry-run"].as_str() == Some("true");
-    let selector = spec["selector"].clone();
+    let selector = &spec["selector"];
     let scope = if ns == ROOT_NAMESPACE && selector.is_null() {
         None
     } else {
         Some(ns.as_str())
     };
-    let targets = select(inv, scope, &selector);
+    let targets = select(inv, scope, selector);
     let mut from = Vec::new();
     if let Some(rules) = spec["rules"].as_array() {
         for rule in rules {

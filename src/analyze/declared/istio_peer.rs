@@ -65,9 +65,14 @@ pub fn entry(p: &PeerAuthn) -> Value {
 /// above. Linkerd requirements (workload-level, possibly not enforced) are
 /// in the same list.
 pub fn effective(peers: &[PeerAuthn], w: &WorkloadInfo) -> EffectiveMode {
-    let id = format!("{}/{}", w.namespace, w.name);
+    // `namespace/name`, compared without building it.
+    let is_w = |id: &String| {
+        id.strip_prefix(w.namespace.as_str())
+            .and_then(|r| r.strip_prefix('/'))
+            == Some(w.name.as_str())
+    };
     let at_level = |p: &PeerAuthn, level: usize| match level {
-        0 => p.workloads.as_ref().is_some_and(|ws| ws.contains(&id)),
+        0 => p.workloads.as_ref().is_some_and(|ws| ws.iter().any(is_w)),
         1 => p.workloads.is_none() && p.namespace.as_deref() == Some(&w.namespace),
         _ => p.workloads.is_none() && p.namespace.is_none(),
     };

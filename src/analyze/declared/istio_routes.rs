@@ -27,13 +27,13 @@ pub fn index_drs<'a>(drs: &[&'a Value], inv: &Idx) -> DrIndex<'a> {
 }
 
 /// The labels of a subset some DestinationRule declares for a Service.
-fn subset_labels(drs: &DrIndex, svc: &str, subset: &str) -> Option<Value> {
+fn subset_labels<'a>(drs: &DrIndex<'a>, svc: &str, subset: &str) -> Option<&'a Value> {
     drs.get(svc)?.iter().find_map(|dr| {
         dr["spec"]["subsets"]
             .as_array()?
             .iter()
             .find(|s| s["name"].as_str() == Some(subset))
-            .map(|s| s["labels"].clone())
+            .map(|s| &s["labels"])
     })
 }
 
@@ -41,16 +41,16 @@ fn subset_labels(drs: &DrIndex, svc: &str, subset: &str) -> Option<Value> {
 pub fn read_virtual_service(obj: &Value, drs: &DrIndex, inv: &Idx, m: &mut Model) {
     let ns = namespace_of(obj);
     let id = resource_id(obj);
-    let http = obj["spec"]["http"].as_array().cloned().unwrap_or_default();
+    let http: &[Value] = obj["spec"]["http"].as_array().map_or(&[], Vec::as_slice);
     let comparable = http.len() == 1 && http[0]["match"].is_null();
     let mut routes_json = Vec::new();
     let mut missing = Vec::new();
     for (i, rule) in http.iter().enumerate() {
-        let dests = rule["route"].as_array().cloned().unwrap_or_default();
+        let dests: &[Value] = rule["route"].as_array().map_or(&[], Vec::as_slice);
         let single = dests.len() == 1;
         let mut backends = Vec::new();
         let mut service = None;
-        for d in &dests {
+        for d in dests {
             let host = d["destination"]["host"].as_str().unwrap_or("");
             let svc = resolve_host(inv, &ns, host);
             let subset = d["destination"]["subset"].as_str();
@@ -59,7 +59,7 @@ pub fn read_virtual_service(obj: &Value, drs: &DrIndex, inv: &Idx, m: &mut Model
                 .unwrap_or(if single { 100.0 } else { 0.0 });
             let (name, workloads) = match (&svc, subset) {
                 (Some(s), Some(sub)) => match subset_labels(drs, s, sub) {
-                    Some(labels) => (format!("subset {sub}"), service_workloads(inv, s, &labels)),
+                    Some(labels) => (format!("subset {sub}"), service_workloads(inv, s, labels)),
                     None => {
                         missing.push(format!(
                             "subset {sub} of {host} (no DestinationRule defines it)"

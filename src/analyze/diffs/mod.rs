@@ -90,6 +90,13 @@ pub fn diff_one(
     after: Option<&Value>,
     labels: (&str, &str),
 ) -> Option<(RuleKey, Change, String)> {
+    // The same object is the same rule (the common case: most declared
+    // rules are synced), without normalizing copies of it.
+    if let (Some(b), Some(a)) = (before, after)
+        && b == a
+    {
+        return None;
+    }
     let key = RuleKey::of(after.or(before)?);
     let norm = |o: &Value| normalize(o, &key.namespace);
     let (b, mut a) = (before.map(norm), after.map(norm));
@@ -126,12 +133,11 @@ pub fn declared_vs_live<'a>(
     live: &'a [Value],
     scope: Option<&BTreeSet<String>>,
 ) -> Vec<RuleDiff> {
-    let in_scope =
-        |o: &&Value| is_mesh_rule(o) && scope.is_none_or(|s| s.contains(&RuleKey::of(o).namespace));
     let index = |objs: &'a [Value]| -> BTreeMap<RuleKey, &'a Value> {
         objs.iter()
-            .filter(in_scope)
+            .filter(|o| is_mesh_rule(o))
             .map(|o| (RuleKey::of(o), o))
+            .filter(|(k, _)| scope.is_none_or(|s| s.contains(&k.namespace)))
             .collect()
     };
     let d = index(declared);

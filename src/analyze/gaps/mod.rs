@@ -48,12 +48,11 @@ impl<'a> Ctx<'a> {
         let nodes = snap.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
         // Each edge target's effective mTLS mode, once per target (the
         // rules ask per edge, several times).
-        let mut target_modes = FxHashMap::default();
-        for e in &snap.edges {
-            target_modes
-                .entry(e.target.as_str())
-                .or_insert_with(|| mtls_gap::mode_of(inv, &model.peer, &e.target));
-        }
+        let target_modes = mtls_gap::modes_of(
+            inv,
+            &model.peer,
+            snap.edges.iter().map(|e| e.target.as_str()),
+        );
         let mut by_service: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let mut pairs = FxHashSet::default();
         let mut caller_pairs: FxHashMap<String, FxHashSet<String>> = FxHashMap::default();
@@ -108,12 +107,12 @@ impl<'a> Ctx<'a> {
 
 /// What the access rules say about one caller → workload.
 #[derive(Debug, Clone, PartialEq, Default)]
-pub struct Decision {
+pub struct Decision<'a> {
     /// Some rule applies to the target.
     pub covered: bool,
     pub allowed: bool,
     /// The rules that decided (the matching DENY, or the ALLOWs).
-    pub by: Vec<String>,
+    pub by: Vec<&'a str>,
 }
 
 fn rule_matches(r: &AccessRule, c: &Caller) -> bool {
@@ -126,53 +125,43 @@ fn rule_matches(r: &AccessRule, c: &Caller) -> bool {
 
 /// Evaluate the rules for `target` (Istio semantics: a matching DENY wins;
 /// once any ALLOW applies, only a matching ALLOW admits).
-pub fn decide(model: &Model, c: &Caller, target: &str, enforced_only: bool) -> Decision {
-    let rel: Vec<&AccessRule> = model
-        .rules_for(target)
-        .filter(|r| !enforced_only || r.enforced)
-        .collect();
-    if rel.is_empty() {
-        return Decision {
-            covered: false,
-            allowed: true,
-            by: Vec::new(),
-        };
-    }
-    if let Some(d) = rel
-        .iter()
-        .find(|r| r.action == Action::Deny && rule_matches(r, c))
-    {
-        return Decision {
-            covered: true,
-            allowed: false,
-            by: vec![d.resource.clone()],
-        };
-    }
-    let allows: Vec<&&AccessRule> = rel.iter().filter(|r| r.action == Action::Allow).collect();
-    if allows.is_empty() {
-        return Decision {
-            covered: true,
-            allowed: true,
-            by: Vec::new(),
-        };
-    }
-    let hit: Vec<String> = allows
-        .iter()
-        .filter(|r| rule_matches(r, c))
-        .map(|r| r.resource.clone())
-        .collect();
-    if hit.is_empty() {
-        Decision {
-            covered: true,
-            allowed: false,
-            by: allows.iter().map(|r| r.resource.clone()).collect(),
+pub fn decide<'a>(model: &'a Model, c: &Caller, target: &str, enforced_only: bool) -> Decision<'a> {
+    let rel = || {
+        model
+            .rules_for(target)
+            .filter(move |r| !enforced_only || r.enforced)
+    };
+    let mut covered = false;
+    for r in rel() {
+        covered = true;
+        if r.action == Action::Deny && rule_matches(r, c) {
+            return Decision {
+                covered: true,
+                allowed: false,
+                by: vec![r.resource.as_str()],
+            };
         }
-    } else {
-        Decision {
-            covered: true,
+    }
+    let allows = || rel().filter(|r| r.action == Action::Allow);
+    let mut any_allow = false;
+    let mut hit = Vec::new();
+    for r in allows() {
+        any_allow = true;
+        if rule_matches(r, c) {
+            hit.push(r.resource.as_str());
+        }
+    }
+    if !any_allow || !hit.is_empty() {
+        return Decision {
+            covered,
             allowed: true,
             by: hit,
-        }
+        };
+    }
+    Decision {
+        covered: true,
+        allowed: false,
+        by: allows().map(|r| r.resource.as_str()).collect(),
     }
 }
 
