@@ -18,3 +18,9 @@ pub mod sim;
 pub mod triage;
 pub mod tui;
 pub mod view;
+
+/// mimalloc instead of glibc's allocator: the graph build, the scrape
+/// parsers and the snapshot's many small strings spent up to a third of
+/// their time in glibc's free-list consolidation (docs/performance.md).
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;

@@ -11,5 +11,6 @@ pub mod portforward;
 pub mod prom_api;
 pub mod scrape;
 pub mod session;
+pub mod timings;
 pub mod traces;
 pub mod watch;

@@ -321,6 +321,9 @@ pub async fn scrape_rounds_focused(
         rounds.push(r);
         raw.push(bodies);
         failures.extend(f);
+        crate::collect::timings::mark(|| {
+            format!("round {}: scraped {} pods", i + 1, targets.len())
+        });
     }
     failures.sort_by(|a, b| a.name.cmp(&b.name));
     failures.dedup_by(|a, b| a.name == b.name);

@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use crate::sim::apiserver::{ApiServer, ApiServerConfig, ObjectStore, PodProxy, PodProxyResponse};
 use crate::sim::cluster::{metrics_port, objects};
 use crate::sim::jaeger::JaegerServer;
-use crate::sim::proxy::render_metrics;
+use crate::sim::proxy::{Noise, render_metrics_into};
 use crate::sim::scenario::Scenario;
 
 /// How long the simulated mesh has already been running when the demo
@@ -26,6 +26,10 @@ pub struct SimProxy {
     start: Instant,
     /// Pods that misbehave (for fault tests), by `namespace/pod`.
     faults: HashMap<String, PodProxyResponse>,
+    /// The size of each pod's last answer, by `namespace/pod`: the next is
+    /// rendered into a buffer of about that size (a sidecar's page is up to
+    /// 11 MB; growing it by doubling copied and faulted in twice as much).
+    sizes: std::sync::Mutex<HashMap<String, usize>>,
 }
 
 impl SimProxy {
@@ -34,6 +38,7 @@ impl SimProxy {
             scenario,
             start: Instant::now(),
             faults: HashMap::new(),
+            sizes: std::sync::Mutex::new(HashMap::new()),
         }
     }
 
@@ -70,9 +75,27 @@ impl PodProxy for SimProxy {
         if asked != want {
             return PodProxyResponse::Status(404, "404 page not found\n".into());
         }
+        let key = format!("{namespace}/{pod}");
+        let last = self
+            .sizes
+            .lock()
+            .ok()
+            .and_then(|m| m.get(&key).copied())
+            .unwrap_or(0);
+        let mut body = String::with_capacity(last + last / 16);
+        render_metrics_into(
+            &self.scenario,
+            p,
+            self.now_ms(),
+            Noise::Realistic,
+            &mut body,
+        );
+        if let Ok(mut m) = self.sizes.lock() {
+            m.insert(key, body.len());
+        }
         PodProxyResponse::Ok {
             content_type: "text/plain; version=0.0.4; charset=utf-8".into(),
-            body: Bytes::from(render_metrics(&self.scenario, p, self.now_ms())),
+            body: Bytes::from(body),
         }
     }
 }

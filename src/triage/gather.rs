@@ -131,7 +131,10 @@ pub fn bundle_material_focused(
 /// reads. `req`'s service is resolved against the listed objects first, so
 /// an unknown name fails before any scrape.
 pub async fn live_material_focused(opts: &LiveOptions, req: &Request) -> Result<Material, Failure> {
+    use crate::collect::timings::mark;
+    mark(|| "listing".into());
     let listing = crate::collect::session::live_listing(opts, false).await?;
+    mark(|| format!("listed {} pods", listing.inventory.pods.len()));
     let empty = crate::model::snapshot::Snapshot::empty(String::new(), 0.0);
     if !listing.inventory.workloads.is_empty() {
         crate::triage::resolve(
@@ -183,6 +186,7 @@ pub async fn live_material_focused(opts: &LiveOptions, req: &Request) -> Result<
                 d.wants_bodies(),
             )
             .await;
+            mark(|| format!("discovery wave: scraped {} pods", pods.len()));
             failures.extend(f);
             d.add_bodies(bodies.iter().map(|(k, b)| (k, b.as_slice())));
             d.add(r);

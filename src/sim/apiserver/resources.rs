@@ -3,7 +3,7 @@
 
 use serde_json::Value;
 
-use super::store::State;
+use super::store::{ObjKey, State};
 
 /// One servable resource (a group/version/plural).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -284,15 +284,24 @@ impl Catalog {
                 preferred: true,
             })
             .collect();
-        for (key, obj) in &state.objects {
-            if key.group == "apiextensions.k8s.io" && key.kind == "CustomResourceDefinition" {
-                for def in from_crd(obj) {
-                    let clash = defs.iter().any(|d| {
-                        d.group == def.group && d.version == def.version && d.plural == def.plural
-                    });
-                    if !clash {
-                        defs.push(def);
-                    }
+        // Keys sort by group and kind first: the CRDs are one range (this
+        // runs for every request, pod-proxy scrapes included).
+        let first = ObjKey {
+            group: "apiextensions.k8s.io".into(),
+            kind: "CustomResourceDefinition".into(),
+            namespace: String::new(),
+            name: String::new(),
+        };
+        let crds = state.objects.range(first..).take_while(|(key, _)| {
+            key.group == "apiextensions.k8s.io" && key.kind == "CustomResourceDefinition"
+        });
+        for (_, obj) in crds {
+            for def in from_crd(obj) {
+                let clash = defs.iter().any(|d| {
+                    d.group == def.group && d.version == def.version && d.plural == def.plural
+                });
+                if !clash {
+                    defs.push(def);
                 }
             }
         }
