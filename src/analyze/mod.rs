@@ -22,7 +22,7 @@ use crate::model::snapshot::{
     Declared as SnapDeclared, Edge, MeshKind, MtlsStatus, NodeKind, Snapshot,
 };
 
-use gaps::{Ctx, decide};
+use gaps::Ctx;
 use index::{Caller, is_control_plane};
 
 /// Thresholds of the analysis.
@@ -123,7 +123,7 @@ pub fn analyze(
                 {
                     return None;
                 }
-                let d = decide(&model, &ctx.callers[i], &e.target, false);
+                let d = ctx.decision(i, false);
                 d.covered.then_some(d.allowed)
             })
             .collect();

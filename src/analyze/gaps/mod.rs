@@ -34,6 +34,9 @@ pub struct Ctx<'a> {
     /// The effective mTLS mode of every edge target (`None`: not a meshed
     /// workload).
     pub target_modes: FxHashMap<&'a str, Option<crate::analyze::model::EffectiveMode>>,
+    /// What the access rules say about each edge, by edge index: all rules,
+    /// then enforced rules only (several rules ask the same).
+    decisions: Vec<[Decision<'a>; 2]>,
 }
 
 impl<'a> Ctx<'a> {
@@ -68,18 +71,35 @@ impl<'a> Ctx<'a> {
                     .insert(e.target.clone());
             }
         }
+        let decisions = snap
+            .edges
+            .iter()
+            .zip(&callers)
+            .map(|(e, c)| {
+                [
+                    decide(model, c, &e.target, false),
+                    decide(model, c, &e.target, true),
+                ]
+            })
+            .collect();
         Ctx {
             snap,
             inv,
             model,
             cfg,
             callers,
+            decisions,
             nodes,
             by_service,
             pairs,
             caller_pairs,
             target_modes,
         }
+    }
+
+    /// [`decide`] for edge `i`'s caller and target (computed once).
+    pub fn decision(&self, i: usize, enforced_only: bool) -> &Decision<'a> {
+        &self.decisions[i][usize::from(enforced_only)]
     }
 
     /// The node by id.

@@ -2,7 +2,7 @@
 //! enforced ALLOW should block but that succeeded (critical), and denied
 //! attempts — 403 responses into a workload under enforced policy (warning).
 
-use crate::analyze::gaps::{Ctx, decide, gap, subject};
+use crate::analyze::gaps::{Ctx, gap, subject};
 use crate::model::snapshot::{Evidence, Gap, Severity};
 
 /// Check every edge.
@@ -10,7 +10,7 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
     let mut out = Vec::new();
     for (i, e) in ctx.snap.edges.iter().enumerate() {
         let c = &ctx.callers[i];
-        let d = decide(ctx.model, c, &e.target, true);
+        let d = ctx.decision(i, true);
         if !d.covered {
             continue;
         }

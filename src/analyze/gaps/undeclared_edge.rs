@@ -38,11 +38,11 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
         {
             continue;
         }
-        let all = decide(ctx.model, c, &e.target, false);
+        let all = ctx.decision(i, false);
         if !all.covered || all.allowed {
             continue;
         }
-        if !decide(ctx.model, c, &e.target, true).allowed {
+        if !ctx.decision(i, true).allowed {
             continue;
         }
         if !c.authenticated {
