@@ -76,11 +76,7 @@ impl<'a> Idx<'a> {
 
     /// The workloads of one namespace (ids are `namespace/name`, sorted).
     pub fn in_namespace(&self, ns: &str) -> impl Iterator<Item = (&'a String, &'a WorkloadInfo)> {
-        let prefix = format!("{ns}/");
-        self.inv
-            .workloads
-            .range(prefix.clone()..)
-            .take_while(move |(id, _)| id.starts_with(&prefix))
+        self.inv.workloads_in(ns)
     }
 
     /// The workloads of one namespace that may carry `label` (`key`,

@@ -52,7 +52,7 @@ pub struct Bundle {
 
 /// Read the bundle in `dir`.
 pub fn read_bundle(dir: &Path) -> Result<Bundle, BundleError> {
-    Ok(open_bundle(dir)?.read(&|_| true))
+    read_bundle_as(dir, None)
 }
 
 /// Read the bundle in `dir` with only `mesh`'s dialect (`--mesh`; `None`:
@@ -138,20 +138,15 @@ pub fn open_bundle(dir: &Path) -> Result<BundleIndex, BundleError> {
 }
 
 impl BundleIndex {
-    /// Parse round `i`'s scrapes whose `namespace/pod` `keep` accepts: the
-    /// round, the problems of its files, and how many files had problems.
-    pub fn read_round(
-        &self,
-        i: usize,
-        keep: &dyn Fn(&str) -> bool,
-    ) -> (Round, Vec<SourceStatus>, usize) {
-        let mut round = Round::default();
-        let mut sources = Vec::new();
-        let mut problems = 0;
+    /// Parse round `i`'s scrapes whose `namespace/pod` `keep` accepts, with
+    /// their files' bytes too when `bodies` is set (each file is read once
+    /// either way).
+    pub fn read_round(&self, i: usize, keep: &dyn Fn(&str) -> bool, bodies: bool) -> RoundRead {
+        let mut out = RoundRead::default();
         let Some(rf) = self.rounds.get(i) else {
-            return (round, sources, problems);
+            return out;
         };
-        round.at_ms = rf.at_ms;
+        out.round.at_ms = rf.at_ms;
         let chosen: Vec<&(String, PathBuf)> = rf.files.iter().filter(|(k, _)| keep(k)).collect();
         // Parsing is the cost of a large bundle: spread it over the cores.
         let workers = std::thread::available_parallelism()
@@ -159,8 +154,7 @@ impl BundleIndex {
             .clamp(1, 8)
             .min(chosen.len().max(1));
         let chunk = chosen.len().div_ceil(workers).max(1);
-        type Parsed = Result<(PodScrape, Option<SourceStatus>), SourceStatus>;
-        let parsed: Vec<(String, Parsed)> = std::thread::scope(|scope| {
+        let parsed: Vec<(String, Result<ScrapeRead, SourceStatus>)> = std::thread::scope(|scope| {
             let handles: Vec<_> = chosen
                 .chunks(chunk)
                 .map(|part| {
@@ -170,7 +164,13 @@ impl BundleIndex {
                                 let (ns, pod) = key.split_once('/').unwrap_or((key.as_str(), ""));
                                 (
                                     key.clone(),
-                                    read_scrape(&self.dir, f, ns, pod, &self.inventory, self.mesh),
+                                    read_scrape(
+                                        &self.dir,
+                                        f,
+                                        ScrapeTarget::new(ns, pod, &self.inventory),
+                                        self.mesh,
+                                        bodies,
+                                    ),
                                 )
                             })
                             .collect::<Vec<_>>()
@@ -184,20 +184,23 @@ impl BundleIndex {
         });
         for (key, res) in parsed {
             match res {
-                Ok((scrape, issue)) => {
-                    if let Some(s) = issue {
-                        problems += 1;
-                        sources.push(s);
+                Ok(read) => {
+                    if let Some(s) = read.issue {
+                        out.problems += 1;
+                        out.sources.push(s);
                     }
-                    round.scrapes.insert(key, scrape);
+                    if let Some(b) = read.body {
+                        out.bodies.push((key.clone(), b));
+                    }
+                    out.round.scrapes.insert(key, read.scrape);
                 }
                 Err(s) => {
-                    problems += 1;
-                    sources.push(s);
+                    out.problems += 1;
+                    out.sources.push(s);
                 }
             }
         }
-        (round, sources, problems)
+        out
     }
 
     /// Parse the scrapes `keep` accepts from every round into a [`Bundle`].
@@ -210,23 +213,23 @@ impl BundleIndex {
     pub fn read_reusing(
         self,
         keep: &dyn Fn(&str) -> bool,
-        parsed: Option<(usize, Round)>,
+        mut parsed: Option<(usize, Round)>,
     ) -> Bundle {
-        let mut parsed = parsed;
         let mut sources = self.listing_sources.clone();
         let mut problems = self.listing_problems;
         let mut rounds = Vec::new();
         let mut scraped = 0usize;
         for i in 0..self.rounds.len() {
-            let (round, s, p) = match parsed.take() {
-                Some((j, r)) if j == i => (r, Vec::new(), 0),
-                other => {
-                    parsed = other;
-                    self.read_round(i, keep)
-                }
+            let read = match parsed.take_if(|(j, _)| *j == i) {
+                Some((_, round)) => RoundRead {
+                    round,
+                    ..RoundRead::default()
+                },
+                None => self.read_round(i, keep, false),
             };
-            problems += p;
-            sources.extend(s);
+            problems += read.problems;
+            sources.extend(read.sources);
+            let round = read.round;
             if round.scrapes.is_empty() {
                 sources.push(SourceStatus::new(
                     rel(&self.dir, &self.rounds[i].dir),
@@ -252,6 +255,27 @@ impl BundleIndex {
             traces,
         }
     }
+}
+
+/// One round of a bundle parsed ([`BundleIndex::read_round`]).
+#[derive(Debug, Default)]
+pub struct RoundRead {
+    pub round: Round,
+    /// The problems of its files.
+    pub sources: Vec<SourceStatus>,
+    /// How many files had problems.
+    pub problems: usize,
+    /// `namespace/pod` → the file's bytes, when asked for.
+    pub bodies: Vec<(String, Vec<u8>)>,
+}
+
+/// One scrape file parsed.
+struct ScrapeRead {
+    scrape: PodScrape,
+    /// Its problems, when it had some.
+    issue: Option<SourceStatus>,
+    /// Its bytes, when asked for.
+    body: Option<Vec<u8>>,
 }
 
 fn rel(dir: &Path, p: &Path) -> String {
@@ -398,34 +422,34 @@ fn list_scrapes(dir: &Path, scrapes_dir: &Path) -> (Vec<RoundFiles>, Vec<SourceS
     (rounds, sources, problems)
 }
 
-/// Parse one scrape file: the scrape and, when it had problems, a source
-/// naming them; a source alone when it cannot be read.
+/// Parse one scrape file: the scrape, a source naming its problems when it
+/// had some, and its bytes when `body` is set (then the file is read whole
+/// first, else streamed); a source alone when it cannot be read.
 fn read_scrape(
     dir: &Path,
     f: &Path,
-    ns: &str,
-    pod: &str,
-    inv: &Inventory,
+    target: ScrapeTarget<'_>,
     mesh: Option<MeshKind>,
-) -> Result<(PodScrape, Option<SourceStatus>), SourceStatus> {
-    let file = fs::File::open(f).map_err(|e| {
+    body: bool,
+) -> Result<ScrapeRead, SourceStatus> {
+    let unreadable = |e: std::io::Error| {
         SourceStatus::new(
             rel(dir, f),
             SourceState::Unavailable,
             format!("cannot be read: {e}"),
         )
-    })?;
-    let target = ScrapeTarget::new(ns, pod, inv);
-    let res = ScrapeProcessor::new(target)
-        .only(mesh)
-        .process_reader(std::io::BufReader::new(file))
-        .map_err(|e| {
-            SourceStatus::new(
-                rel(dir, f),
-                SourceState::Unavailable,
-                format!("cannot be read: {e}"),
-            )
-        })?;
+    };
+    let processor = ScrapeProcessor::new(target).only(mesh);
+    let (res, bytes) = if body {
+        let bytes = fs::read(f).map_err(unreadable)?;
+        (processor.process_bytes(&bytes), Some(bytes))
+    } else {
+        let file = fs::File::open(f).map_err(unreadable)?;
+        let res = processor
+            .process_reader(std::io::BufReader::new(file))
+            .map_err(unreadable)?;
+        (res, None)
+    };
     let issue = (res.stats.issue_count > 0 || res.stats.truncated).then(|| {
         let mut detail: Vec<String> = res
             .stats
@@ -445,13 +469,14 @@ fn read_scrape(
         }
         SourceStatus::new(rel(dir, f), SourceState::Degraded, detail.join("; "))
     });
-    Ok((
-        PodScrape {
+    Ok(ScrapeRead {
+        scrape: PodScrape {
             mesh: res.mesh,
             data: res.acc,
         },
         issue,
-    ))
+        body: bytes,
+    })
 }
 
 fn scrapes_summary(rounds: &[Round], scraped: usize, problems: usize) -> SourceStatus {

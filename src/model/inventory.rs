@@ -141,17 +141,21 @@ impl Inventory {
             .filter(is)
     }
 
+    /// The workloads of one namespace, in id order: workloads are keyed
+    /// `namespace/name`, so they are one range of the map.
+    pub fn workloads_in(&self, ns: &str) -> impl Iterator<Item = (&String, &WorkloadInfo)> {
+        let prefix = format!("{ns}/");
+        self.workloads
+            .range(prefix.clone()..)
+            .take_while(move |(id, _)| id.starts_with(&prefix))
+    }
+
     /// The workloads whose pods a Service selects.
     pub fn service_workloads(&self, svc: &ServiceInfo) -> Vec<&WorkloadInfo> {
         if svc.selector.is_empty() {
             return Vec::new();
         }
-        // Workloads are keyed `namespace/name`: those of the Service's
-        // namespace are one range of the map.
-        let prefix = format!("{}/", svc.namespace);
-        self.workloads
-            .range(prefix.clone()..)
-            .take_while(|(k, _)| k.starts_with(&prefix))
+        self.workloads_in(&svc.namespace)
             .map(|(_, w)| w)
             .filter(|w| {
                 w.namespace == svc.namespace

@@ -25,9 +25,7 @@ pub fn triage_cmd(args: TriageArgs, cluster: &ClusterArgs, theme: &str) -> Resul
             rt.block_on(live_material_focused(&opts, &req))?
         }
     };
-    crate::collect::timings::mark(|| "material read".into());
     let r = report(&material, &req)?;
-    crate::collect::timings::mark(|| "report built".into());
     let code = print(&r, req.format)?;
     if args.tui {
         let mut opts = crate::app_main::tui_options(theme)?;
@@ -80,9 +78,7 @@ pub async fn demo_triage(
         m = live_material_focused(opts, &req) => m?,
         _ = tokio::signal::ctrl_c() => return Err(Failure::Internal("interrupted".into())),
     };
-    crate::collect::timings::mark(|| "material read".into());
     let r = report(&material, &req)?;
-    crate::collect::timings::mark(|| "report built".into());
     print(&r, req.format)
 }
 

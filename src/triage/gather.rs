@@ -72,17 +72,9 @@ fn discover_bundle(
         if wave.is_empty() {
             return Ok(d.finish());
         }
-        if d.wants_bodies() {
-            let bodies: Vec<(String, Vec<u8>)> = idx.rounds[last]
-                .files
-                .iter()
-                .filter(|(k, _)| wave.contains(k))
-                .filter_map(|(k, f)| std::fs::read(f).ok().map(|b| (k.clone(), b)))
-                .collect();
-            d.add_bodies(bodies.iter().map(|(k, b)| (k, b.as_slice())));
-        }
-        let (r, _, _) = idx.read_round(last, &|k| wave.contains(k));
-        d.add(r);
+        let read = idx.read_round(last, &|k| wave.contains(k), d.wants_bodies());
+        d.add_bodies(read.bodies.iter().map(|(k, b)| (k, b.as_slice())));
+        d.add(read.round);
     }
 }
 

@@ -123,13 +123,16 @@ pub async fn live_material(opts: &LiveOptions, req: &Request) -> Result<Material
 
 /// Resolve and triage over `m`.
 pub fn report(m: &Material, req: &Request) -> Result<TriageReport, Failure> {
+    crate::collect::timings::mark(|| "material read".into());
     let slo_cfg =
         SloConfig::load(req.slo.as_deref()).map_err(|e| Failure::BadInput(e.to_string()))?;
     let w = windows(m);
     let target = resolve(&req.service, req.namespace.as_deref(), &w.now, &m.inventory)
         .map_err(|e| Failure::BadInput(e.to_string()))?;
     let slo = slo_cfg.for_service(&format!("{}/{}", target.namespace, target.name));
-    Ok(triage(&w, &target, &slo))
+    let r = triage(&w, &target, &slo);
+    crate::collect::timings::mark(|| "report built".into());
+    Ok(r)
 }
 
 /// Print the report; the verdict's exit code.
