@@ -51,7 +51,9 @@ pub fn main_with_args(args: Vec<std::ffi::OsString>) -> ExitCode {
             return ExitCode::from(code);
         }
     };
-    match run(cli) {
+    let res = run(cli);
+    crate::collect::timings::mark(|| "exit".into());
+    match res {
         Ok(code) => ExitCode::from(code),
         Err(f) => {
             eprintln!("meshscope: {f}");
@@ -370,14 +372,18 @@ fn demo(args: DemoArgs, cluster: &ClusterArgs, theme: &str) -> Result<u8, Failur
     let mesh = cluster.mesh;
     let traces_url = cluster.traces.clone();
     let declared = declared(cluster.declared.as_deref())?;
+    use crate::collect::timings::mark;
     use crate::sim::apiserver::ApiServerConfig;
     use crate::sim::demo::Demo;
+    mark(|| "demo: start".into());
     let scenario = demo_scenario(&args, mesh)?;
+    mark(|| "demo: scenario built".into());
     let rt = runtime()?;
     rt.block_on(async {
         let demo = Demo::start(scenario, args.kubeconfig_out.as_deref(), ApiServerConfig::default())
             .await
             .map_err(|e| Failure::Internal(format!("cannot start the simulated cluster: {e}")))?;
+        mark(|| "demo: simulated cluster up".into());
         if args.serve_only {
             // The cluster's tracing service (istio-system/tracing), for --traces auto.
             let tracing = match demo.serve_tracing().await {
@@ -409,7 +415,9 @@ fn demo(args: DemoArgs, cluster: &ClusterArgs, theme: &str) -> Result<u8, Failur
         };
         if let Some(service) = &args.triage {
             let res = crate::triage::cmd::demo_triage(&args, service, cluster, &opts).await;
+            mark(|| "demo: report printed".into());
             demo.shutdown().await;
+            mark(|| "demo: simulated cluster stopped".into());
             return res;
         }
         // The demo's own Jaeger (unless --traces names another backend).

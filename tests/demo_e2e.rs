@@ -120,6 +120,16 @@ async fn bookinfo_rates_match_the_configured_traffic() {
         log.iter()
             .any(|r| r.path.contains("/proxy/stats/prometheus"))
     );
+    // Envoy sidecars are asked for only the stats the dialects read.
+    let expected = meshscope::mesh::stat_filter::envoy_stat_query();
+    assert!(
+        log.iter()
+            .filter(|r| r.path.contains("/proxy/stats/prometheus"))
+            .all(|r| r.query == expected),
+        "{:?}",
+        log.iter()
+            .find(|r| r.path.contains("/proxy/") && r.query != expected)
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -48,6 +48,21 @@ async fn record_then_snapshot_from_round_trips() {
         assert!(!live.edges.is_empty());
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("bundle");
+        if scenario == "bookinfo" {
+            // A bundle keeps each Envoy page whole: no `?filter=` (families
+            // no dialect reads are still there).
+            let pages: Vec<&Vec<u8>> = r.raw.iter().flat_map(|m| m.values()).collect();
+            assert!(!pages.is_empty());
+            assert!(pages.iter().all(|p| {
+                let t = String::from_utf8_lossy(p);
+                t.is_empty() || t.contains("envoy_server_uptime")
+            }));
+            assert!(
+                pages
+                    .iter()
+                    .any(|p| String::from_utf8_lossy(p).contains("istio_request_bytes_bucket"))
+            );
+        }
         let w = write(&out, &r, false).unwrap();
         assert_eq!(w.rounds, 2);
         assert!(w.scrapes > 0 && w.objects > 0);

@@ -121,45 +121,86 @@ pub async fn list_objects_into(
     let mut sources = Vec::new();
     let mut failed = 0usize;
 
-    let namespaces: Result<Vec<Value>, kube::Error> = match scope {
-        Scope::All => list_pages(Api::<Namespace>::all(client.clone()))
-            .await
-            .map(|v| {
-                v.into_iter()
-                    .filter_map(|o| serde_json::to_value(o).ok())
-                    .collect()
-            }),
-        Scope::Namespace(ns) => Api::<Namespace>::all(client.clone())
-            .get(ns)
-            .await
-            .map(|o| serde_json::to_value(o).into_iter().collect()),
+    // Every list at once (each is one or a few round trips; one after the
+    // other they were most of a triage's listing time), then read in a fixed
+    // order so the object set is the same whatever answers first.
+    let namespaces = async {
+        match scope {
+            Scope::All => list_pages(Api::<Namespace>::all(client.clone()))
+                .await
+                .map(|v| {
+                    v.into_iter()
+                        .filter_map(|o| serde_json::to_value(o).ok())
+                        .collect()
+                }),
+            Scope::Namespace(ns) => Api::<Namespace>::all(client.clone())
+                .get(ns)
+                .await
+                .map(|o| serde_json::to_value(o).into_iter().collect()),
+        }
     };
-    let results: Vec<(&str, Result<Vec<Value>, kube::Error>)> = vec![
-        ("namespaces", namespaces),
-        ("pods", list_namespaced::<Pod>(client, scope).await),
-        ("services", list_namespaced::<Service>(client, scope).await),
-        (
-            "deployments",
-            list_namespaced::<Deployment>(client, scope).await,
-        ),
-        (
-            "replicasets",
-            list_namespaced::<ReplicaSet>(client, scope).await,
-        ),
-        (
-            "statefulsets",
-            list_namespaced::<StatefulSet>(client, scope).await,
-        ),
-        (
-            "daemonsets",
-            list_namespaced::<DaemonSet>(client, scope).await,
-        ),
-        ("jobs", list_namespaced::<Job>(client, scope).await),
-        (
-            "endpointslices",
-            list_namespaced::<k8s_openapi::api::discovery::v1::EndpointSlice>(client, scope).await,
-        ),
-    ];
+    type Listed = Result<Vec<Value>, kube::Error>;
+    let typed = async {
+        let (ns, pods, svcs, deps, rss, sts, dss, jobs, eps): (
+            Listed,
+            Listed,
+            Listed,
+            Listed,
+            Listed,
+            Listed,
+            Listed,
+            Listed,
+            Listed,
+        ) = futures::join!(
+            namespaces,
+            list_namespaced::<Pod>(client, scope),
+            list_namespaced::<Service>(client, scope),
+            list_namespaced::<Deployment>(client, scope),
+            list_namespaced::<ReplicaSet>(client, scope),
+            list_namespaced::<StatefulSet>(client, scope),
+            list_namespaced::<DaemonSet>(client, scope),
+            list_namespaced::<Job>(client, scope),
+            list_namespaced::<k8s_openapi::api::discovery::v1::EndpointSlice>(client, scope),
+        );
+        vec![
+            ("namespaces", ns),
+            ("pods", pods),
+            ("services", svcs),
+            ("deployments", deps),
+            ("replicasets", rss),
+            ("statefulsets", sts),
+            ("daemonsets", dss),
+            ("jobs", jobs),
+            ("endpointslices", eps),
+        ]
+    };
+    // Mesh CRDs: only what the cluster serves, listed 8 at a time, in
+    // discovery's order.
+    let mesh = async {
+        let discovery = Discovery::new(client.clone())
+            .filter(&MESH_GROUPS)
+            .run()
+            .await?;
+        let served: Vec<(ApiResource, bool)> = discovery
+            .groups()
+            .flat_map(|g| g.recommended_resources())
+            .filter(|(_, caps)| caps.supports_operation(kube::discovery::verbs::LIST))
+            .map(|(ar, caps)| (ar, caps.scope == DiscoveryScope::Namespaced))
+            .collect();
+        let listed: Vec<Listed> = futures::stream::iter(served.iter())
+            .map(|(ar, namespaced)| list_dynamic(client, scope, ar, *namespaced))
+            .buffered(8)
+            .collect()
+            .await;
+        Ok::<_, kube::Error>(
+            served
+                .into_iter()
+                .map(|(ar, _)| ar)
+                .zip(listed)
+                .collect::<Vec<_>>(),
+        )
+    };
+    let (results, mesh) = futures::join!(typed, mesh);
     for (plural, res) in results {
         match res {
             Ok(items) => items.into_iter().for_each(|v| {
@@ -174,31 +215,19 @@ pub async fn list_objects_into(
             }
         }
     }
-    // Mesh CRDs: only what the cluster serves.
     let mut crd_kinds = 0;
-    match Discovery::new(client.clone())
-        .filter(&MESH_GROUPS)
-        .run()
-        .await
-    {
-        Ok(discovery) => {
-            for group in discovery.groups() {
-                for (ar, caps) in group.recommended_resources() {
-                    if !caps.supports_operation(kube::discovery::verbs::LIST) {
-                        continue;
-                    }
-                    crd_kinds += 1;
-                    match list_dynamic(client, scope, &ar, caps.scope == DiscoveryScope::Namespaced)
-                        .await
-                    {
-                        Ok(items) => items.into_iter().for_each(|v| {
-                            keep(&v);
-                            set.add(v)
-                        }),
-                        Err(e) => {
-                            failed += 1;
-                            sources.push(list_failure(&ar.plural, scope, &e));
-                        }
+    match mesh {
+        Ok(lists) => {
+            for (ar, res) in lists {
+                crd_kinds += 1;
+                match res {
+                    Ok(items) => items.into_iter().for_each(|v| {
+                        keep(&v);
+                        set.add(v)
+                    }),
+                    Err(e) => {
+                        failed += 1;
+                        sources.push(list_failure(&ar.plural, scope, &e));
                     }
                 }
             }
@@ -273,6 +302,12 @@ pub struct ScrapeOptions {
     /// (`Envoy` takes every Envoy sidecar, Istio's included, through
     /// Envoy's own cluster stats). `None`: detect.
     pub mesh: Option<MeshKind>,
+    /// Ask Envoy sidecars for only the stats the dialects read
+    /// (`?filter=`, [`crate::mesh::stat_filter`]) on their default
+    /// endpoint. Never for `record` (a bundle keeps the page as served
+    /// whole) nor an overridden endpoint (pilot-agent's merged `:15020`
+    /// page may not pass the parameter on).
+    pub stat_filter: bool,
 }
 
 impl Default for ScrapeOptions {
@@ -282,6 +317,7 @@ impl Default for ScrapeOptions {
             timeout: Duration::from_secs(2),
             endpoint: None,
             mesh: None,
+            stat_filter: true,
         }
     }
 }
@@ -357,7 +393,15 @@ async fn scrape_pod(
         Some((p, path)) => (*p, path.trim_start_matches('/').to_string()),
         None => {
             let (p, path) = metrics_endpoint(proxy);
-            (p, path.to_string())
+            let envoy = matches!(proxy, ProxyKind::Istio | ProxyKind::Envoy);
+            if envoy && opts.stat_filter && !keep_raw {
+                (
+                    p,
+                    format!("{path}?{}", crate::mesh::stat_filter::envoy_stat_query()),
+                )
+            } else {
+                (p, path.to_string())
+            }
         }
     };
     let uri = format!(

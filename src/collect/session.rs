@@ -309,6 +309,7 @@ pub async fn scrape_rounds_focused(
         if i > 0 {
             tokio::time::sleep_until(start + opts.window * i as u32).await;
         }
+        crate::collect::timings::mark(|| format!("round {}: start", i + 1));
         let (r, f, bodies) = crate::collect::live::scrape_round_raw(
             &conn.client,
             &inv,

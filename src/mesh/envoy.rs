@@ -31,7 +31,7 @@ const CX_TX: &str = "envoy_cluster_upstream_cx_tx_bytes_total";
 const CX_RX: &str = "envoy_cluster_upstream_cx_rx_bytes_total";
 const SSL_HANDSHAKE: &str = "envoy_cluster_ssl_handshake";
 
-const FAMILIES: [&str; 12] = [
+pub(crate) const FAMILIES: [&str; 12] = [
     RQ_CODE,
     RQ_CLASS,
     RQ_TOTAL,

@@ -74,7 +74,7 @@ const TCP_RECEIVED: &str = "istio_tcp_received_bytes_total";
 const TCP_OPENED: &str = "istio_tcp_connections_opened_total";
 const TCP_CLOSED: &str = "istio_tcp_connections_closed_total";
 
-const FAMILIES: [&str; 8] = [
+pub(crate) const FAMILIES: [&str; 8] = [
     REQUESTS,
     DURATION_BUCKET,
     DURATION_SUM,

@@ -7,6 +7,7 @@ pub mod envoy;
 pub mod envoy_names;
 pub mod istio;
 pub mod linkerd;
+pub mod stat_filter;
 
 use crate::collect::scrape::{ParseStats, Sample, SampleSink};
 use crate::model::ids::NodeRef;

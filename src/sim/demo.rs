@@ -13,7 +13,7 @@ use axum::body::Bytes;
 use crate::sim::apiserver::{ApiServer, ApiServerConfig, ObjectStore, PodProxy, PodProxyResponse};
 use crate::sim::cluster::{metrics_port, objects};
 use crate::sim::jaeger::JaegerServer;
-use crate::sim::proxy::{Noise, render_metrics_into};
+use crate::sim::proxy::{Noise, StatFilter, render_metrics_filtered};
 use crate::sim::scenario::Scenario;
 
 /// How long the simulated mesh has already been running when the demo
@@ -30,6 +30,8 @@ pub struct SimProxy {
     /// rendered into a buffer of about that size (a sidecar's page is up to
     /// 11 MB; growing it by doubling copied and faulted in twice as much).
     sizes: std::sync::Mutex<HashMap<String, usize>>,
+    /// The last `?filter=` regex compiled (every scrape of a run asks the same).
+    filter: std::sync::Mutex<Option<(String, Arc<regex::Regex>)>>,
 }
 
 impl SimProxy {
@@ -39,6 +41,7 @@ impl SimProxy {
             start: Instant::now(),
             faults: HashMap::new(),
             sizes: std::sync::Mutex::new(HashMap::new()),
+            filter: std::sync::Mutex::new(None),
         }
     }
 
@@ -46,6 +49,29 @@ impl SimProxy {
     pub fn with_fault(mut self, namespace: &str, pod: &str, response: PodProxyResponse) -> Self {
         self.faults.insert(format!("{namespace}/{pod}"), response);
         self
+    }
+
+    /// The compiled `filter` regex of a query (cached), or Envoy's answer to
+    /// a bad one (400).
+    fn stat_filter(&self, query: &str) -> Result<Option<Arc<regex::Regex>>, PodProxyResponse> {
+        let Some(src) = crate::mesh::stat_filter::filter_param(query) else {
+            return Ok(None);
+        };
+        let mut cached = self
+            .filter
+            .lock()
+            .map_err(|_| PodProxyResponse::Status(500, "filter cache poisoned\n".into()))?;
+        if let Some((s, re)) = cached.as_ref()
+            && *s == src
+        {
+            return Ok(Some(re.clone()));
+        }
+        let re = regex::Regex::new(&src).map_err(|e| {
+            PodProxyResponse::Status(400, format!("Invalid re2 regex: {src}: {e}\n"))
+        })?;
+        let re = Arc::new(re);
+        *cached = Some((src, re.clone()));
+        Ok(Some(re))
     }
 
     /// Milliseconds since the scenario epoch, now.
@@ -64,7 +90,8 @@ impl PodProxy for SimProxy {
         };
         let (mport, mpath) = metrics_port(&self.scenario, p);
         let want = mpath.trim_start_matches('/');
-        let asked = path.split('?').next().unwrap_or("").trim_start_matches('/');
+        let (asked, query) = path.split_once('?').unwrap_or((path, ""));
+        let asked = asked.trim_start_matches('/');
         let meshed = self.scenario.workloads[p.workload].meshed;
         if port != mport || !meshed {
             return PodProxyResponse::Unreachable(format!(
@@ -75,7 +102,15 @@ impl PodProxy for SimProxy {
         if asked != want {
             return PodProxyResponse::Status(404, "404 page not found\n".into());
         }
-        let key = format!("{namespace}/{pod}");
+        // linkerd2-proxy has no `filter`; Envoy's admin does.
+        let filter = match self.scenario.mesh {
+            crate::sim::scenario::MeshKind::Istio => match self.stat_filter(query) {
+                Ok(f) => f,
+                Err(answer) => return answer,
+            },
+            crate::sim::scenario::MeshKind::Linkerd => None,
+        };
+        let key = format!("{namespace}/{pod}?{}", filter.is_some());
         let last = self
             .sizes
             .lock()
@@ -83,11 +118,12 @@ impl PodProxy for SimProxy {
             .and_then(|m| m.get(&key).copied())
             .unwrap_or(0);
         let mut body = String::with_capacity(last + last / 16);
-        render_metrics_into(
+        render_metrics_filtered(
             &self.scenario,
             p,
             self.now_ms(),
             Noise::Realistic,
+            StatFilter(filter.as_deref()),
             &mut body,
         );
         if let Ok(mut m) = self.sizes.lock() {

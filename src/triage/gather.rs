@@ -185,6 +185,7 @@ pub async fn live_material_focused(opts: &LiveOptions, req: &Request) -> Result<
         }
     }
     .await;
+    mark(|| "discovery done".into());
     let (r, counted) = match found {
         Ok((round, pods)) => {
             let n = pods.len();

@@ -26,8 +26,13 @@ pub(crate) fn json_response(code: u16, body: &Value) -> Response {
 
 /// A JSON response with the given content type.
 pub(crate) fn json_response_typed(code: u16, body: &Value, content_type: &str) -> Response {
+    bytes_response(code, body.to_string().into_bytes(), content_type)
+}
+
+/// A response of JSON bytes already written.
+pub(crate) fn bytes_response(code: u16, body: Vec<u8>, content_type: &str) -> Response {
     let status = StatusCode::from_u16(code).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    let mut resp = Response::new(Body::from(body.to_string()));
+    let mut resp = Response::new(Body::from(body));
     *resp.status_mut() = status;
     let ct =
         HeaderValue::from_str(content_type).unwrap_or(HeaderValue::from_static("application/json"));

@@ -6,7 +6,7 @@
 use std::fmt::Write;
 
 use super::istio::line;
-use super::{Noise, fmt_bound};
+use super::{Noise, StatFilter, fmt_bound};
 use crate::sim::rng;
 use crate::sim::scenario::{Pod, Scenario};
 use crate::sim::traffic::ISTIO_BUCKETS;
@@ -286,7 +286,7 @@ const STATIC_CLUSTERS: &[&str] = &[
 ];
 
 /// Everything needed to render one pod's noise at one moment.
-pub struct NoiseCtx {
+pub struct NoiseCtx<'a> {
     level: Noise,
     seed: u64,
     t_s: u64,
@@ -295,9 +295,11 @@ pub struct NoiseCtx {
     /// Requests by response class (1–5) of the clusters traffic uses: their
     /// request counters follow the traffic instead of the noise.
     traffic: Vec<Option<[u64; 6]>>,
+    /// Envoy admin's `?filter=`: the families served.
+    filter: StatFilter<'a>,
 }
 
-impl NoiseCtx {
+impl<'a> NoiseCtx<'a> {
     /// Noise for `pod` at `t_ms`; `traffic_clusters` are the Envoy clusters its traffic uses.
     pub fn new(
         s: &Scenario,
@@ -323,7 +325,14 @@ impl NoiseCtx {
             uptime_s: 3600 + seed % 7200,
             traffic: vec![None; clusters.len()],
             clusters,
+            filter: StatFilter::default(),
         }
+    }
+
+    /// Serve only the families `filter` keeps.
+    pub fn with_filter(mut self, filter: StatFilter<'a>) -> Self {
+        self.filter = filter;
+        self
     }
 
     /// Let the request counters of the traffic's clusters follow `rq`
@@ -376,8 +385,11 @@ impl NoiseCtx {
             &CLUSTER_COUNTERS[..8]
         };
         for (i, name) in cluster_stats.iter().enumerate() {
-            let _ = writeln!(out, "# TYPE envoy_cluster_{name} counter");
             let prefix = format!("envoy_cluster_{name}");
+            if !self.filter.keeps(&prefix) {
+                continue;
+            }
+            let _ = writeln!(out, "# TYPE {prefix} counter");
             for (j, c) in self.clusters.iter().enumerate() {
                 line(
                     out,
@@ -389,7 +401,7 @@ impl NoiseCtx {
                 );
             }
         }
-        if self.level == Noise::Realistic {
+        if self.level == Noise::Realistic && self.filter.keeps("envoy_cluster_upstream_rq_xx") {
             let _ = writeln!(out, "# TYPE envoy_cluster_upstream_rq_xx counter");
             for (j, c) in self.clusters.iter().enumerate() {
                 match &self.traffic[j] {
@@ -424,6 +436,9 @@ impl NoiseCtx {
             for (bi, (family, label, stats, values)) in blocks.iter().enumerate() {
                 for (i, name) in stats.iter().enumerate() {
                     let name = name.replace('.', "_");
+                    if !self.filter.keeps(&format!("envoy_{family}_{name}")) {
+                        continue;
+                    }
                     let _ = writeln!(out, "# TYPE envoy_{family}_{name} counter");
                     for (j, v) in values.iter().enumerate() {
                         let _ = writeln!(
@@ -441,6 +456,9 @@ impl NoiseCtx {
             &BASE_COUNTERS[..6]
         };
         for (i, name) in base.iter().enumerate() {
+            if !self.filter.keeps(&format!("envoy_{name}")) {
+                continue;
+            }
             let _ = writeln!(
                 out,
                 "# TYPE envoy_{name} counter\nenvoy_{name}{{}} {}",
@@ -456,8 +474,11 @@ impl NoiseCtx {
         }
         if self.level == Noise::Realistic {
             for (i, name) in CLUSTER_GAUGES.iter().enumerate() {
-                let _ = writeln!(out, "# TYPE envoy_cluster_{name} gauge");
                 let prefix = format!("envoy_cluster_{name}");
+                if !self.filter.keeps(&prefix) {
+                    continue;
+                }
+                let _ = writeln!(out, "# TYPE {prefix} gauge");
                 for (j, c) in self.clusters.iter().enumerate() {
                     line(
                         out,
@@ -476,12 +497,18 @@ impl NoiseCtx {
             &BASE_GAUGES[..4]
         };
         for (i, name) in base.iter().enumerate() {
+            if !self.filter.keeps(&format!("envoy_{name}")) {
+                continue;
+            }
             let v = if *name == "server_uptime" {
                 self.uptime_s + self.t_s
             } else {
                 self.gauge(2000 + i, 0)
             };
             let _ = writeln!(out, "# TYPE envoy_{name} gauge\nenvoy_{name}{{}} {v}");
+        }
+        if !self.filter.keeps("istio_build") {
+            return;
         }
         out.push_str(
             "# TYPE istio_build gauge\nistio_build{component=\"proxy\",tag=\"1.24.2\"} 1\n",
@@ -494,6 +521,9 @@ impl NoiseCtx {
             return;
         }
         for (i, name) in CLUSTER_HISTOGRAMS.iter().enumerate() {
+            if !self.filter.keeps(&format!("envoy_cluster_{name}")) {
+                continue;
+            }
             let _ = writeln!(out, "# TYPE envoy_cluster_{name} histogram");
             for (j, c) in self.clusters.iter().enumerate() {
                 self.histogram(
@@ -505,6 +535,9 @@ impl NoiseCtx {
             }
         }
         for (i, name) in BASE_HISTOGRAMS.iter().enumerate() {
+            if !self.filter.keeps(&format!("envoy_{name}")) {
+                continue;
+            }
             let _ = writeln!(out, "# TYPE envoy_{name} histogram");
             self.histogram(out, &format!("envoy_{name}"), "", 4000 + i);
         }

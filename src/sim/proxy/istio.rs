@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use rustc_hash::FxHashMap;
 
-use super::{Noise, envoy_noise, fmt_bound};
+use super::{Noise, StatFilter, envoy_noise, fmt_bound};
 use crate::sim::scenario::{Edge, Pod, Protocol, Scenario, Target};
 use crate::sim::traffic::{self, HistAcc, ISTIO_BUCKETS, OutcomeView};
 
@@ -259,7 +259,14 @@ fn add_flow(
 }
 
 /// Render the sidecar scrape of `pod` at `t_ms`.
-pub fn render(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, out: &mut String) {
+pub fn render(
+    s: &Scenario,
+    pod: &Pod,
+    t_ms: u64,
+    noise: Noise,
+    filter: StatFilter<'_>,
+    out: &mut String,
+) {
     let w = pod.workload;
     let wl = &s.workloads[w];
     let mut acc = Acc::default();
@@ -339,16 +346,29 @@ pub fn render(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, out: &mut String
             }
         }
     }
-    write_out(s, pod, t_ms, noise, &acc, out);
+    write_out(s, pod, t_ms, noise, filter, &acc, out);
 }
 
-fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc, out: &mut String) {
-    let lines = acc.req.len() * 70 + acc.tcp.len() * 4 + 64;
-    out.reserve(lines * 700 + 16_384);
+fn write_out(
+    s: &Scenario,
+    pod: &Pod,
+    t_ms: u64,
+    noise: Noise,
+    filter: StatFilter<'_>,
+    acc: &Acc,
+    out: &mut String,
+) {
+    // A caller that sized `out` (from the pod's last page) knows better
+    // than this estimate; growing past it copied the buffer for nothing.
+    if out.capacity() == 0 {
+        let lines = acc.req.len() * 70 + acc.tcp.len() * 4 + 64;
+        out.reserve(lines * 700 + 16_384);
+    }
     let nz = envoy_noise::NoiseCtx::new(s, pod, t_ms, noise, &acc.clusters)
-        .with_traffic(&acc.cluster_rq);
+        .with_traffic(&acc.cluster_rq)
+        .with_filter(filter);
     nz.counters(out);
-    if !acc.req.is_empty() {
+    if !acc.req.is_empty() && filter.keeps("istio_requests_total") {
         out.push_str("# TYPE istio_requests_total counter\n");
         for (k, r) in &acc.req {
             let _ = writeln!(
@@ -367,7 +387,7 @@ fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc, out: &
             ("istio_tcp_received_bytes_total", |t| t.received),
             ("istio_tcp_sent_bytes_total", |t| t.sent),
         ];
-        for (name, f) in fams {
+        for (name, f) in fams.into_iter().filter(|(name, _)| filter.keeps(name)) {
             let _ = writeln!(out, "# TYPE {name} counter");
             for (k, t) in &acc.tcp {
                 let _ = writeln!(out, "{name}{{{k}}} {}", f(t).floor() as u64);
@@ -386,7 +406,7 @@ fn write_out(s: &Scenario, pod: &Pod, t_ms: u64, noise: Noise, acc: &Acc, out: &
         ("istio_request_duration_milliseconds", |r| &r.latency),
         ("istio_response_bytes", |r| &r.resp_bytes),
     ];
-    for (name, get) in hists {
+    for (name, get) in hists.into_iter().filter(|(name, _)| filter.keeps(name)) {
         if acc.req.is_empty() {
             break;
         }

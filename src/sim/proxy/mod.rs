@@ -43,12 +43,42 @@ pub fn render_metrics_into(
     noise: Noise,
     out: &mut String,
 ) {
+    render_metrics_filtered(scenario, pod, t_ms, noise, StatFilter::default(), out);
+}
+
+/// [`render_metrics_into`] under Envoy admin's `?filter=`: an Envoy sidecar
+/// serves only the families `filter` keeps; linkerd2-proxy has no such
+/// parameter and serves everything.
+pub fn render_metrics_filtered(
+    scenario: &Scenario,
+    pod: &Pod,
+    t_ms: u64,
+    noise: Noise,
+    filter: StatFilter<'_>,
+    out: &mut String,
+) {
     if !scenario.workloads[pod.workload].meshed {
         return;
     }
     match scenario.mesh {
-        MeshKind::Istio => istio::render(scenario, pod, t_ms, noise, out),
+        MeshKind::Istio => istio::render(scenario, pod, t_ms, noise, filter, out),
         MeshKind::Linkerd => linkerd::render(scenario, pod, t_ms, noise, out),
+    }
+}
+
+/// Envoy admin's `filter` query parameter on `/stats/prometheus`: only the
+/// stats whose name the regular expression matches, partially (Envoy's
+/// `regex_search`). Envoy matches its own stat name
+/// (`cluster.NAME.upstream_rq_200`); the simulator matches the Prometheus
+/// family name (`envoy_cluster_upstream_rq`), the form the families of a
+/// `/stats/prometheus` page carry. No regex: every family.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct StatFilter<'a>(pub Option<&'a regex::Regex>);
+
+impl StatFilter<'_> {
+    /// Whether the family `name` is served.
+    pub fn keeps(&self, name: &str) -> bool {
+        self.0.is_none_or(|r| r.is_match(name))
     }
 }
 
