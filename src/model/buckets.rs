@@ -97,7 +97,11 @@ impl Buckets {
 
     /// Add every bucket of `other` into `self`.
     pub fn merge(&mut self, other: &Buckets) {
-        if self.same_layout(other) {
+        if self.counts.is_empty() {
+            // Adding into nothing: the same as adding bucket by bucket (no
+            // bound of a layout repeats, NaN bounds are kept apart either way).
+            self.copy_from(other);
+        } else if self.same_layout(other) {
             for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
                 *mine += theirs;
             }
