@@ -78,8 +78,8 @@ fn same(a: &EdgeSample, b: &EdgeSample, what: &str) {
     assert_eq!(a.target_identity, b.target_identity, "{what}: target id");
     let mut ra = a.requests.clone();
     let mut rb = b.requests.clone();
-    ra.sort_by(|x, y| x.0.cmp(&y.0));
-    rb.sort_by(|x, y| x.0.cmp(&y.0));
+    ra.sort_by_key(|x| x.0);
+    rb.sort_by_key(|x| x.0);
     assert_eq!(
         ra.len(),
         rb.len(),

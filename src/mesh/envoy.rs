@@ -213,7 +213,7 @@ impl Dialect for Envoy {
                     &ReqKey {
                         code,
                         grpc: None,
-                        flags: String::new(),
+                        flags: None,
                         tls: Tls::Unknown,
                         failed: ReqKey::failed_by_codes(code, None),
                     },

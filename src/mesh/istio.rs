@@ -278,8 +278,8 @@ impl Dialect for Istio {
                     None
                 };
                 let flags = match s.label("response_flags") {
-                    Some("-") | None => String::new(),
-                    Some(f) => f.to_string(),
+                    Some("-" | "") | None => None,
+                    Some(f) => Some(Sym::new(f)),
                 };
                 let key = ReqKey {
                     code,

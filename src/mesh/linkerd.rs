@@ -214,7 +214,7 @@ impl Dialect for Linkerd {
                     Some("success") => false,
                     _ => ReqKey::failed_by_codes(code, grpc),
                 };
-                let flags = non_empty(s.label("error")).unwrap_or("").to_string();
+                let flags = non_empty(s.label("error")).map(Sym::new);
                 edge.add_requests(
                     &ReqKey {
                         code,

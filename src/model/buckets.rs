@@ -97,7 +97,11 @@ impl Buckets {
 
     /// Add every bucket of `other` into `self`.
     pub fn merge(&mut self, other: &Buckets) {
-        if self.same_layout(other) {
+        if self.counts.is_empty() {
+            // Adding into nothing: the same as adding bucket by bucket (no
+            // bound of a layout repeats, NaN bounds are kept apart either way).
+            self.copy_from(other);
+        } else if self.same_layout(other) {
             for (mine, theirs) in self.counts.iter_mut().zip(&other.counts) {
                 *mine += theirs;
             }
@@ -127,6 +131,32 @@ impl Buckets {
             .extend(of.iter().enumerate().map(|(i, (le, v))| f(i, le, v)));
     }
 
+    /// Same layout as `last`, counts from `f(first, last)` position by
+    /// position, when `first` has that layout too (see
+    /// [`Buckets::same_layout`]); `false` (and `self` untouched) otherwise.
+    pub fn zip_from(
+        &mut self,
+        first: &Buckets,
+        last: &Buckets,
+        f: impl Fn(f64, f64) -> f64,
+    ) -> bool {
+        if first.counts.len() != last.counts.len() || !first.same_layout(last) {
+            return false;
+        }
+        if !Arc::ptr_eq(&self.bounds, &last.bounds) {
+            self.bounds = last.bounds.clone();
+        }
+        self.counts.clear();
+        self.counts.extend(
+            first
+                .counts
+                .iter()
+                .zip(&last.counts)
+                .map(|(a, b)| f(*a, *b)),
+        );
+        true
+    }
+
     /// Counts by position (same order as the bounds).
     pub fn counts(&self) -> &[f64] {
         &self.counts
@@ -137,9 +167,10 @@ impl Buckets {
         self.counts.clear();
     }
 
-    /// Release spare capacity.
+    /// Release spare capacity (into an exact allocation, see
+    /// [`crate::model::sample::EdgeSample::shrink_to_fit`]).
     pub fn shrink_to_fit(&mut self) {
-        self.counts.shrink_to_fit();
+        crate::model::sample::exact(&mut self.counts);
     }
 
     /// Make `self` a copy of `other`, reusing its allocation.
@@ -207,6 +238,33 @@ mod tests {
         let b: Buckets = [(INF, 5.0), (10.0, 4.0), (3.0, 1.0)].into_iter().collect();
         a.merge(&b);
         assert_eq!(a, vec![(10.0, 5.0), (INF, 7.0), (3.0, 1.0)]);
+    }
+
+    #[test]
+    fn zip_from_matches_bound_by_bound_and_refuses_other_layouts() {
+        let a: Buckets = [(10.0, 1.0), (INF, 2.0)].into_iter().collect();
+        let b: Buckets = [(10.0, 4.0), (INF, 9.0)].into_iter().collect();
+        let mut fast = Buckets::default();
+        assert!(fast.zip_from(&a, &b, |x, y| y - x));
+        let mut slow = Buckets::default();
+        slow.map_from(&b, |i, le, v| v - a.count_at(i, le));
+        assert_eq!(fast, slow);
+        assert_eq!(fast, vec![(10.0, 3.0), (INF, 7.0)]);
+        let c: Buckets = [(INF, 2.0), (10.0, 1.0)].into_iter().collect();
+        let mut untouched = Buckets::default();
+        assert!(!untouched.zip_from(&c, &b, |x, y| y - x));
+        assert!(untouched.is_empty());
+    }
+
+    #[test]
+    fn shrink_to_fit_is_exact() {
+        let mut a = Buckets::default();
+        for i in 0..20 {
+            a.add(i as f64, 1.0);
+        }
+        a.shrink_to_fit();
+        assert_eq!(a.counts.capacity(), 20);
+        assert_eq!(a.len(), 20);
     }
 
     #[test]

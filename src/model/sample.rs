@@ -48,15 +48,16 @@ pub struct EdgeKey {
     pub protocol: Protocol,
 }
 
-/// The response tuple requests are counted by.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+/// The response tuple requests are counted by (12 bytes, `Copy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct ReqKey {
     /// HTTP status; 0 when no response was received.
     pub code: u16,
     /// gRPC status, where the protocol is gRPC and a status was seen.
     pub grpc: Option<u16>,
-    /// Envoy response flags (`UH`, `UF`, `RBAC`…), empty for `-`.
-    pub flags: String,
+    /// Envoy response flags (`UH`, `UF`, `RBAC`…) or Linkerd's `error`,
+    /// interned; `None` for `-` or empty (4 bytes: the tuple is 12).
+    pub flags: Option<Sym>,
     pub tls: Tls,
     /// Whether the request counts as a failure (5xx, no response, gRPC not
     /// OK, or Linkerd's `classification="failure"`).
@@ -137,6 +138,14 @@ fn add_to<K: PartialEq + Clone>(v: &mut Vec<(K, f64)>, key: &K, value: f64) {
     }
 }
 
+/// `v` in an allocation of exactly its length (see
+/// [`EdgeSample::shrink_to_fit`]).
+pub(crate) fn exact<T: Copy>(v: &mut Vec<T>) {
+    if v.capacity() > v.len() {
+        *v = v.as_slice().to_vec();
+    }
+}
+
 /// Prometheus's counter reset rule for one pair of samples.
 pub fn counter_increase(first: f64, last: f64) -> f64 {
     if last >= first { last - first } else { last }
@@ -172,8 +181,14 @@ impl EdgeSample {
 
     /// Release spare capacity once a scrape is mapped: a sample lives for
     /// a whole round, and `latency` grows to 32 slots for 20 buckets.
+    ///
+    /// The vectors are copied into exact allocations rather than shrunk in
+    /// place: an allocator may keep a shrunk block where it is (mimalloc
+    /// does when the new size is at least half the old one: 20 of 32
+    /// buckets kept 256 bytes for 160), and a copy also lays a scrape's
+    /// samples out one after the other in the order they are read.
     pub fn shrink_to_fit(&mut self) {
-        self.requests.shrink_to_fit();
+        exact(&mut self.requests);
         self.latency.shrink_to_fit();
     }
 
@@ -276,18 +291,25 @@ impl EdgeSample {
             self.requests
                 .iter()
                 .enumerate()
-                .map(|(i, (k, v))| (k.clone(), counter_increase(lookup_req(i, k), *v))),
+                .map(|(i, (k, v))| (*k, counter_increase(lookup_req(i, k), *v))),
         );
         // A histogram resets as a whole: if its count went down, every bucket
         // restarted.
         let hist_reset = self.latency_count < first.latency_count;
-        out.latency.map_from(&self.latency, |i, le, v| {
-            if hist_reset {
-                v
-            } else {
-                counter_increase(first.latency.count_at(i, le), v)
-            }
-        });
+        // Same layout in both rounds (the usual case): position by position.
+        if hist_reset
+            || !out
+                .latency
+                .zip_from(&first.latency, &self.latency, counter_increase)
+        {
+            out.latency.map_from(&self.latency, |i, le, v| {
+                if hist_reset {
+                    v
+                } else {
+                    counter_increase(first.latency.count_at(i, le), v)
+                }
+            });
+        }
         out.latency_count = counter_increase(first.latency_count, self.latency_count);
         out.latency_sum = if hist_reset {
             self.latency_sum
@@ -377,13 +399,16 @@ impl ScrapeData {
         self.edges.is_empty()
     }
 
-    /// Release spare capacity once the scrape is fully mapped.
+    /// Release spare capacity once the scrape is fully mapped. The map is
+    /// shrunk first (which moves its entries), then each sample in the
+    /// map's final order, so the samples' data follows the order the graph
+    /// build reads them in.
     pub fn shrink_to_fit(&mut self) {
+        self.edges.shrink_to_fit();
+        self.nodes.shrink_to_fit();
         for s in self.edges.values_mut() {
             s.shrink_to_fit();
         }
-        self.edges.shrink_to_fit();
-        self.nodes.shrink_to_fit();
     }
 }
 
@@ -395,7 +420,7 @@ mod tests {
         ReqKey {
             code,
             grpc: None,
-            flags: String::new(),
+            flags: None,
             tls: Tls::Mutual,
             failed: ReqKey::failed_by_codes(code, None),
         }

@@ -209,12 +209,13 @@ impl DisplayCode {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::intern::Sym;
 
     fn req(code: u16, tls: Tls, flags: &str) -> ReqKey {
         ReqKey {
             code,
             grpc: None,
-            flags: flags.into(),
+            flags: (!flags.is_empty()).then(|| Sym::new(flags)),
             tls,
             failed: ReqKey::failed_by_codes(code, None),
         }
