@@ -170,6 +170,7 @@ fn bench(c: &mut Criterion) {
             o["spec"]["http"][0]["route"][1]["weight"] = json!(20);
         }
     }
+    dump(&snap, &inv, &declared, &cfg);
     c.bench_function(
         "analyze 10k workloads, 2k policies, 1k routes, --declared (3.1k rules diffed)",
         |b| {
@@ -183,6 +184,26 @@ fn bench(c: &mut Criterion) {
             )
         },
     );
+}
+
+/// With `MESHSCOPE_BENCH_DUMP=DIR`, write the analysed bench world's
+/// snapshot JSON (without and with `--declared`) to `DIR/analyze.json` and
+/// `DIR/analyze-declared.json`, so that two builds can be checked to give
+/// byte-identical results (`cmp`).
+fn dump(snap: &Snapshot, inv: &Inventory, declared: &Declared, cfg: &AnalyzeConfig) {
+    let Some(dir) = std::env::var_os("MESHSCOPE_BENCH_DUMP") else {
+        return;
+    };
+    let dir = std::path::PathBuf::from(dir);
+    for (name, extra) in [
+        ("analyze.json", None),
+        ("analyze-declared.json", Some(declared)),
+    ] {
+        let mut s = snap.clone();
+        analyze(&mut s, inv, extra, cfg);
+        let json = serde_json::to_string_pretty(&s).expect("snapshot serializes");
+        std::fs::write(dir.join(name), json).expect("dump written");
+    }
 }
 
 criterion_group! {

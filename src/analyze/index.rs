@@ -2,6 +2,7 @@
 //! selectors → workloads, hosts → Services, service accounts → workloads,
 //! and who a caller is.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 use std::ops::Deref;
 
@@ -14,7 +15,7 @@ use crate::model::inventory::{Inventory, ServiceInfo, WorkloadInfo};
 pub struct Idx<'a> {
     pub inv: &'a Inventory,
     services: FxHashMap<(&'a str, &'a str), &'a ServiceInfo>,
-    by_identity: FxHashMap<(&'a str, &'a str), Vec<&'a WorkloadInfo>>,
+    by_identity: FxHashMap<(&'a str, &'a str), Vec<Entry<'a>>>,
     /// Workloads by (namespace of the id, pod label key, value), in id
     /// order: a selector's candidates without scanning its namespace.
     by_label: FxHashMap<(&'a str, &'a str, &'a str), Vec<Entry<'a>>>,
@@ -33,17 +34,18 @@ impl<'a> Idx<'a> {
             .iter()
             .map(|s| ((s.namespace.as_str(), s.name.as_str()), s))
             .collect();
-        let mut by_identity: FxHashMap<(&str, &str), Vec<&WorkloadInfo>> = FxHashMap::default();
-        for w in inv.workloads.values() {
+        let n = inv.workloads.len();
+        let mut by_identity: FxHashMap<(&str, &str), Vec<Entry>> =
+            FxHashMap::with_capacity_and_hasher(n, Default::default());
+        let mut by_label: FxHashMap<(&str, &str, &str), Vec<Entry>> =
+            FxHashMap::with_capacity_and_hasher(n, Default::default());
+        let mut by_id = FxHashMap::with_capacity_and_hasher(n, Default::default());
+        for (id, w) in &inv.workloads {
             let sa = w.service_account.as_deref().unwrap_or("default");
             by_identity
                 .entry((w.namespace.as_str(), sa))
                 .or_default()
-                .push(w);
-        }
-        let mut by_label: FxHashMap<(&str, &str, &str), Vec<Entry>> = FxHashMap::default();
-        let mut by_id = FxHashMap::default();
-        for (id, w) in &inv.workloads {
+                .push((id, w));
             by_id.insert(id.as_str(), w);
             let Some((ns, _)) = id.split_once('/') else {
                 continue;
@@ -125,14 +127,15 @@ impl Deref for Idx<'_> {
 
 use super::model::Peer;
 
-/// The caller of an edge, as far as policies can tell.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Caller {
+/// The caller of an edge, as far as policies can tell (borrowed from the
+/// snapshot and the inventory: one per edge).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Caller<'a> {
     /// The node id used in gap subjects (an `unknown` caller may be
     /// attributed to the one unmeshed workload that can explain it).
-    pub id: String,
-    pub namespace: Option<String>,
-    pub service_account: Option<String>,
+    pub id: &'a str,
+    pub namespace: Option<&'a str>,
+    pub service_account: Option<&'a str>,
     /// Whether the calls carry a mesh identity (mTLS seen).
     pub authenticated: bool,
     /// Whether `id` was inferred for an `unknown` source.
@@ -240,38 +243,58 @@ pub fn service_workloads(inv: &Idx, svc: &str, extra: &Value) -> Vec<String> {
 /// Workload ids running as service account `sa` in `ns`, preferring the
 /// meshed ones (only those can present the identity).
 pub fn workloads_with_identity(inv: &Idx, ns: &str, sa: &str) -> Vec<String> {
-    let all: &[&WorkloadInfo] = inv
+    identity_workloads(inv, ns, sa)
+        .into_iter()
+        .map(Cow::into_owned)
+        .collect()
+}
+
+/// [`workloads_with_identity`], borrowing each id from the inventory when
+/// its key is the workload's `namespace/name` (always, for a reindexed
+/// inventory).
+pub fn identity_workloads<'a>(inv: &Idx<'a>, ns: &str, sa: &str) -> Vec<Cow<'a, str>> {
+    let all: &[Entry<'a>] = inv
         .by_identity
         .get(&(ns, sa))
         .map(Vec::as_slice)
         .unwrap_or(&[]);
-    let meshed: Vec<&WorkloadInfo> = all.iter().copied().filter(|w| w.meshed).collect();
-    let pick = if meshed.is_empty() {
-        all.to_vec()
-    } else {
-        meshed
-    };
-    pick.iter()
-        .map(|w| format!("{}/{}", w.namespace, w.name))
+    let any_meshed = all.iter().any(|(_, w)| w.meshed);
+    all.iter()
+        .filter(|(_, w)| w.meshed || !any_meshed)
+        .map(|(id, w)| {
+            let is_key = id
+                .strip_prefix(w.namespace.as_str())
+                .and_then(|r| r.strip_prefix('/'))
+                == Some(w.name.as_str());
+            if is_key {
+                Cow::Borrowed(id.as_str())
+            } else {
+                Cow::Owned(format!("{}/{}", w.namespace, w.name))
+            }
+        })
         .collect()
 }
 
 /// The `(namespace, service account)` an exact identity names, Istio
 /// (`[spiffe://]TD/ns/NS/sa/SA`) or Linkerd (`SA.NS.serviceaccount.identity…`).
 pub fn parse_identity(p: &str) -> Option<(String, String)> {
+    parse_identity_ref(p).map(|(ns, sa)| (ns.to_string(), sa.to_string()))
+}
+
+/// [`parse_identity`], borrowing from `p`.
+pub fn parse_identity_ref(p: &str) -> Option<(&str, &str)> {
     if p.contains('*') {
         return None;
     }
     let p = p.strip_prefix("spiffe://").unwrap_or(p);
     if let Some(i) = p.find("/ns/") {
         let rest = &p[i + 4..];
-        let (ns, sa) = rest.split_once("/sa/")?;
-        return Some((ns.to_string(), sa.to_string()));
+        return rest.split_once("/sa/");
     }
     let (sa, rest) = p.split_once('.')?;
     let (ns, tail) = rest.split_once('.')?;
     tail.starts_with("serviceaccount.identity")
-        .then(|| (ns.to_string(), sa.to_string()))
+        .then_some((ns, sa))
 }
 
 fn glob(pattern: &str, s: &str) -> bool {
@@ -325,16 +348,15 @@ pub fn peer_matches(peer: &Peer, c: &Caller) -> bool {
     match peer {
         Peer::Any => true,
         Peer::Authenticated => c.authenticated,
-        Peer::Namespace(p) => c.authenticated && c.namespace.as_deref().is_some_and(|n| glob(p, n)),
+        Peer::Namespace(p) => c.authenticated && c.namespace.is_some_and(|n| glob(p, n)),
         Peer::Principal(p) => {
-            let (Some(ns), Some(sa)) = (&c.namespace, &c.service_account) else {
+            let (Some(ns), Some(sa)) = (c.namespace, c.service_account) else {
                 return false;
             };
             if !c.authenticated {
                 return false;
             }
             let p = p.strip_prefix("spiffe://").unwrap_or(p);
-            let (ns, sa) = (ns.as_str(), sa.as_str());
             // `cluster.local/ns/NS/sa/SA`, Linkerd's
             // `SA.NS.serviceaccount.identity.linkerd.cluster.local`, or
             // any trust domain before `/ns/NS/sa/SA`.

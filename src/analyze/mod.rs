@@ -50,24 +50,20 @@ impl Default for AnalyzeConfig {
 /// The caller of an edge; an `unknown` plaintext source is attributed to
 /// the single non-control-plane workload without a proxy, when there is
 /// exactly one (it is the only one whose calls carry no identity).
-fn caller(e: &Edge, inv: &index::Idx, unmeshed: &[String]) -> Caller {
+fn caller<'a>(e: &'a Edge, inv: &index::Idx<'a>, unmeshed: &[&'a str]) -> Caller<'a> {
     let authenticated = match e.mtls.status {
         MtlsStatus::Full | MtlsStatus::Partial => true,
         MtlsStatus::None => false,
         MtlsStatus::Unknown => inv.workload(&e.source).is_some_and(|w| w.meshed),
     };
     let (id, attributed) = match (e.source.as_str(), unmeshed) {
-        ("unknown", [only]) if !authenticated => (only.clone(), true),
-        _ => (e.source.clone(), false),
+        ("unknown", [only]) if !authenticated => (*only, true),
+        _ => (e.source.as_str(), false),
     };
-    let w = inv.workload(&id);
+    let w = inv.workload(id);
     Caller {
-        namespace: w.map(|w| w.namespace.clone()),
-        service_account: w.map(|w| {
-            w.service_account
-                .clone()
-                .unwrap_or_else(|| "default".into())
-        }),
+        namespace: w.map(|w| w.namespace.as_str()),
+        service_account: w.map(|w| w.service_account.as_deref().unwrap_or("default")),
         id,
         authenticated,
         attributed,
@@ -94,11 +90,11 @@ pub fn analyze(
     }
     let idx = index::Idx::new(inv);
     let mut model = declared::build_model(&objects, intent, &idx);
-    let unmeshed: Vec<String> = inv
+    let unmeshed: Vec<&str> = inv
         .workloads
         .iter()
         .filter(|(id, w)| !w.meshed && w.pods > 0 && !is_control_plane(inv, id))
-        .map(|(id, _)| id.clone())
+        .map(|(id, _)| id.as_str())
         .collect();
     let callers: Vec<Caller> = snap
         .edges
@@ -106,6 +102,7 @@ pub fn analyze(
         .map(|e| caller(e, &idx, &unmeshed))
         .collect();
     let (found, edge_declared, verdicts) = {
+        // The callers borrow the edges; they go with the context.
         let ctx = Ctx::new(snap, &idx, &model, cfg, callers);
         let found = gaps::run_all(&ctx);
         let edge_declared: Vec<Option<bool>> = snap

@@ -180,6 +180,11 @@ impl Model {
         }
     }
 
+    /// Indices (into `access`) of the access rules that apply to a workload.
+    pub fn rule_ids(&self, target: &str) -> &[usize] {
+        self.by_target.get(target).map_or(&[], Vec::as_slice)
+    }
+
     /// The access rules that apply to a workload.
     pub fn rules_for<'a>(&'a self, target: &str) -> impl Iterator<Item = &'a AccessRule> + 'a {
         self.by_target

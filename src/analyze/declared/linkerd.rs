@@ -175,7 +175,7 @@ pub fn read_servers(objs: &[&Value], inv: &Idx, m: &mut Model) {
             });
         }
         let anon = Caller {
-            id: String::new(),
+            id: "",
             namespace: None,
             service_account: None,
             authenticated: false,

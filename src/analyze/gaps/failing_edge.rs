@@ -22,7 +22,7 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
         } else {
             continue;
         };
-        let codes: Vec<String> = e
+        let codes: Vec<&str> = e
             .responses
             .iter()
             .filter(|r| {
@@ -30,7 +30,7 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
                     || (r.code.starts_with("grpc:") && r.code != "grpc:0")
                     || r.code == "0"
             })
-            .map(|r| r.code.clone())
+            .map(|r| r.code.as_str())
             .collect();
         out.push(gap(
             "failing_edge",

@@ -24,19 +24,21 @@ pub struct Ctx<'a> {
     pub model: &'a Model,
     pub cfg: &'a AnalyzeConfig,
     /// The caller of each edge, by edge index.
-    pub callers: Vec<Caller>,
+    pub callers: Vec<Caller<'a>>,
     nodes: FxHashMap<&'a str, &'a Node>,
     by_service: FxHashMap<&'a str, Vec<usize>>,
     /// (source, target) of every edge.
     pairs: FxHashSet<(&'a str, &'a str)>,
     /// caller → targets, where the resolved caller is not the edge's source.
-    caller_pairs: FxHashMap<String, FxHashSet<String>>,
+    caller_pairs: FxHashMap<&'a str, FxHashSet<&'a str>>,
     /// The effective mTLS mode of every edge target (`None`: not a meshed
     /// workload).
     pub target_modes: FxHashMap<&'a str, Option<crate::analyze::model::EffectiveMode>>,
     /// What the access rules say about each edge, by edge index: all rules,
     /// then enforced rules only (several rules ask the same).
-    decisions: Vec<[Decision<'a>; 2]>,
+    /// (`None` for the enforced ones: the same as all rules, which is the
+    /// case when every rule that applies is enforced.)
+    decisions: Vec<(Decision<'a>, Option<Decision<'a>>)>,
 }
 
 impl<'a> Ctx<'a> {
@@ -46,7 +48,7 @@ impl<'a> Ctx<'a> {
         inv: &'a Idx<'a>,
         model: &'a Model,
         cfg: &'a AnalyzeConfig,
-        callers: Vec<Caller>,
+        callers: Vec<Caller<'a>>,
     ) -> Self {
         let nodes = snap.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
         // Each edge target's effective mTLS mode, once per target (the
@@ -58,7 +60,7 @@ impl<'a> Ctx<'a> {
         );
         let mut by_service: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let mut pairs = FxHashSet::default();
-        let mut caller_pairs: FxHashMap<String, FxHashSet<String>> = FxHashMap::default();
+        let mut caller_pairs: FxHashMap<&str, FxHashSet<&str>> = FxHashMap::default();
         for (i, e) in snap.edges.iter().enumerate() {
             if let Some(s) = &e.service {
                 by_service.entry(s.as_str()).or_default().push(i);
@@ -66,9 +68,9 @@ impl<'a> Ctx<'a> {
             pairs.insert((e.source.as_str(), e.target.as_str()));
             if callers[i].id != e.source {
                 caller_pairs
-                    .entry(callers[i].id.clone())
+                    .entry(callers[i].id)
                     .or_default()
-                    .insert(e.target.clone());
+                    .insert(e.target.as_str());
             }
         }
         let decisions = snap
@@ -76,10 +78,13 @@ impl<'a> Ctx<'a> {
             .iter()
             .zip(&callers)
             .map(|(e, c)| {
-                [
-                    decide(model, c, &e.target, false),
-                    decide(model, c, &e.target, true),
-                ]
+                let ids = model.rule_ids(&e.target);
+                let all = decide_among(model, ids, c, false);
+                let enforced = ids
+                    .iter()
+                    .any(|&r| !model.access[r].enforced)
+                    .then(|| decide_among(model, ids, c, true));
+                (all, enforced)
             })
             .collect();
         Ctx {
@@ -99,7 +104,11 @@ impl<'a> Ctx<'a> {
 
     /// [`decide`] for edge `i`'s caller and target (computed once).
     pub fn decision(&self, i: usize, enforced_only: bool) -> &Decision<'a> {
-        &self.decisions[i][usize::from(enforced_only)]
+        let (all, enforced) = &self.decisions[i];
+        match enforced {
+            Some(d) if enforced_only => d,
+            _ => all,
+        }
     }
 
     /// The node by id.
@@ -146,9 +155,19 @@ fn rule_matches(r: &AccessRule, c: &Caller) -> bool {
 /// Evaluate the rules for `target` (Istio semantics: a matching DENY wins;
 /// once any ALLOW applies, only a matching ALLOW admits).
 pub fn decide<'a>(model: &'a Model, c: &Caller, target: &str, enforced_only: bool) -> Decision<'a> {
+    decide_among(model, model.rule_ids(target), c, enforced_only)
+}
+
+/// [`decide`] over the rules `ids` (indices into `model.access`).
+fn decide_among<'a>(
+    model: &'a Model,
+    ids: &[usize],
+    c: &Caller,
+    enforced_only: bool,
+) -> Decision<'a> {
     let rel = || {
-        model
-            .rules_for(target)
+        ids.iter()
+            .map(|&i| &model.access[i])
             .filter(move |r| !enforced_only || r.enforced)
     };
     let mut covered = false;

@@ -46,7 +46,7 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
             continue;
         }
         if !c.authenticated {
-            let mut as_meshed = c.clone();
+            let mut as_meshed = *c;
             as_meshed.authenticated = true;
             if c.service_account.is_some()
                 && decide(ctx.model, &as_meshed, &e.target, false).allowed
@@ -57,7 +57,7 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
         let who = if c.id == "unknown" {
             "an unknown caller".to_string()
         } else {
-            c.id.clone()
+            c.id.to_string()
         };
         out.push(gap(
             "undeclared_edge",

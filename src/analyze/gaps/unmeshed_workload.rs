@@ -117,7 +117,7 @@ fn meshed_peers(
 
 /// An edge's caller as the analysis resolved it.
 fn resolved_caller<'b>(ctx: &'b Ctx, i: usize, _: &'b Edge) -> &'b str {
-    ctx.callers[i].id.as_str()
+    ctx.callers[i].id
 }
 
 /// An edge's caller as the snapshot names it.

@@ -2,18 +2,20 @@
 //! ALLOW) with no traffic from that identity's workloads over the window,
 //! or a route whose Service saw no traffic at all.
 
-use std::collections::BTreeSet;
+use std::borrow::Cow;
+
+use rustc_hash::FxHashSet;
 
 use crate::analyze::gaps::{Ctx, gap};
-use crate::analyze::index::{parse_identity, workloads_with_identity};
+use crate::analyze::index::{identity_workloads, parse_identity_ref};
 use crate::analyze::model::{Action, Peer};
 use crate::model::snapshot::{Gap, Severity};
 
 /// Check every ALLOW rule and route.
 pub fn check(ctx: &Ctx) -> Vec<Gap> {
     let mut out = Vec::new();
-    let mut seen = BTreeSet::new();
-    let observed = |srcs: &[String], tgts: &[String]| {
+    let mut seen: FxHashSet<(String, &str)> = FxHashSet::default();
+    let observed = |srcs: &[Cow<str>], tgts: &[String]| {
         srcs.iter().any(|s| tgts.iter().any(|t| ctx.has_edge(s, t)))
     };
     for r in ctx
@@ -29,10 +31,10 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
                 }
                 for p in peers {
                     let Peer::Principal(id) = p else { continue };
-                    let Some((ns, sa)) = parse_identity(id) else {
+                    let Some((ns, sa)) = parse_identity_ref(id) else {
                         continue;
                     };
-                    let srcs = workloads_with_identity(ctx.inv, &ns, &sa);
+                    let srcs = identity_workloads(ctx.inv, ns, sa);
                     if observed(&srcs, &r.targets) {
                         continue;
                     }
@@ -40,7 +42,7 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
                         ([s], [t]) => format!("{s} -> {t}"),
                         _ => r.resource.clone(),
                     };
-                    if seen.insert((subject.clone(), id.clone())) {
+                    if seen.insert((subject.clone(), id.as_str())) {
                         out.push(gap(
                             "unobserved_edge",
                             Severity::Info,
@@ -76,7 +78,7 @@ pub fn check(ctx: &Ctx) -> Vec<Gap> {
                 })
             })
             || ws.iter().any(|w| targets.contains(w.as_str()));
-        if !used && seen.insert((route.resource.clone(), String::new())) {
+        if !used && seen.insert((route.resource.clone(), "")) {
             out.push(gap(
                 "unobserved_edge",
                 Severity::Info,
