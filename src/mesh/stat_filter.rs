@@ -11,7 +11,7 @@
 //! our parse.
 //!
 //! Envoy matches its own stat name (`cluster.NAME.upstream_rq_200`, Istio's
-//! stats under their tag-encoded names ending in `istio_requests_total`),
+//! stats under names that contain `istio_requests_total`),
 //! not the Prometheus family name (`envoy_cluster_upstream_rq`): every
 //! fragment below matches both forms, unanchored. The regex may keep more
 //! than a dialect reads (never less: `tests/stat_filter_corpus.rs` runs the

@@ -67,8 +67,8 @@ pub fn render_metrics_filtered(
 }
 
 /// Envoy admin's `filter` query parameter on `/stats/prometheus`: only the
-/// stats whose name the regular expression matches, partially (Envoy's
-/// `regex_search`). Envoy matches its own stat name
+/// stats whose name the regular expression matches, partially. Envoy
+/// matches its own stat name
 /// (`cluster.NAME.upstream_rq_200`); the simulator matches the Prometheus
 /// family name (`envoy_cluster_upstream_rq`), the form the families of a
 /// `/stats/prometheus` page carry. No regex: every family.
