@@ -6,7 +6,7 @@
 use std::fmt::Debug;
 use std::time::Duration;
 
-use futures::{AsyncReadExt, StreamExt};
+use futures::{AsyncReadExt, FutureExt, StreamExt};
 use k8s_openapi::NamespaceResourceScope;
 use k8s_openapi::api::apps::v1::{DaemonSet, Deployment, ReplicaSet, StatefulSet};
 use k8s_openapi::api::batch::v1::Job;
@@ -140,39 +140,41 @@ pub async fn list_objects_into(
         }
     };
     type Listed = Result<Vec<Value>, kube::Error>;
+    let lists: Vec<(&str, futures::future::BoxFuture<'_, Listed>)> = vec![
+        ("namespaces", namespaces.boxed()),
+        ("pods", list_namespaced::<Pod>(client, scope).boxed()),
+        (
+            "services",
+            list_namespaced::<Service>(client, scope).boxed(),
+        ),
+        (
+            "deployments",
+            list_namespaced::<Deployment>(client, scope).boxed(),
+        ),
+        (
+            "replicasets",
+            list_namespaced::<ReplicaSet>(client, scope).boxed(),
+        ),
+        (
+            "statefulsets",
+            list_namespaced::<StatefulSet>(client, scope).boxed(),
+        ),
+        (
+            "daemonsets",
+            list_namespaced::<DaemonSet>(client, scope).boxed(),
+        ),
+        ("jobs", list_namespaced::<Job>(client, scope).boxed()),
+        (
+            "endpointslices",
+            list_namespaced::<k8s_openapi::api::discovery::v1::EndpointSlice>(client, scope)
+                .boxed(),
+        ),
+    ];
+    let (plurals, futs): (Vec<&str>, Vec<_>) = lists.into_iter().unzip();
     let typed = async {
-        let (ns, pods, svcs, deps, rss, sts, dss, jobs, eps): (
-            Listed,
-            Listed,
-            Listed,
-            Listed,
-            Listed,
-            Listed,
-            Listed,
-            Listed,
-            Listed,
-        ) = futures::join!(
-            namespaces,
-            list_namespaced::<Pod>(client, scope),
-            list_namespaced::<Service>(client, scope),
-            list_namespaced::<Deployment>(client, scope),
-            list_namespaced::<ReplicaSet>(client, scope),
-            list_namespaced::<StatefulSet>(client, scope),
-            list_namespaced::<DaemonSet>(client, scope),
-            list_namespaced::<Job>(client, scope),
-            list_namespaced::<k8s_openapi::api::discovery::v1::EndpointSlice>(client, scope),
-        );
-        vec![
-            ("namespaces", ns),
-            ("pods", pods),
-            ("services", svcs),
-            ("deployments", deps),
-            ("replicasets", rss),
-            ("statefulsets", sts),
-            ("daemonsets", dss),
-            ("jobs", jobs),
-            ("endpointslices", eps),
-        ]
+        plurals
+            .into_iter()
+            .zip(futures::future::join_all(futs).await)
     };
     // Mesh CRDs: only what the cluster serves, listed 8 at a time, in
     // discovery's order.
