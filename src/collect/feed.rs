@@ -53,7 +53,7 @@ pub struct FeedOptions {
 struct Objects {
     watches: WatchSet,
     generation: u64,
-    inv: Inventory,
+    inv: std::sync::Arc<Inventory>,
     /// Objects that could not be read (kept until the next rebuild).
     problems: Vec<SourceStatus>,
 }
@@ -65,7 +65,7 @@ impl Objects {
         let mut o = Objects {
             generation: watches.generation(),
             watches,
-            inv: Inventory::default(),
+            inv: Default::default(),
             problems: Vec::new(),
         };
         o.rebuild();
@@ -73,7 +73,8 @@ impl Objects {
     }
 
     fn rebuild(&mut self) {
-        (self.inv, self.problems) = self.watches.current();
+        let (inv, problems) = self.watches.current();
+        (self.inv, self.problems) = (std::sync::Arc::new(inv), problems);
     }
 
     /// Refresh the inventory if an object changed; the sources now.

@@ -56,6 +56,33 @@ pub struct ObjectSet {
     pub count: usize,
 }
 
+/// A kind the set keeps typed.
+pub trait SetItem {
+    fn push_into(self, set: &mut ObjectSet);
+}
+
+macro_rules! set_item {
+    ($($t:ty => $field:ident),* $(,)?) => {
+        $(impl SetItem for $t {
+            fn push_into(self, set: &mut ObjectSet) {
+                set.$field.push(self);
+            }
+        })*
+    };
+}
+
+set_item!(
+    Pod => pods,
+    ReplicaSet => replica_sets,
+    Job => jobs,
+    Deployment => deployments,
+    StatefulSet => stateful_sets,
+    DaemonSet => daemon_sets,
+    Service => services,
+    EndpointSlice => endpoint_slices,
+    Namespace => namespaces,
+);
+
 fn describe(v: &Value) -> String {
     let kind = v.get("kind").and_then(Value::as_str).unwrap_or("?");
     let meta = v.get("metadata");
@@ -125,6 +152,43 @@ impl ObjectSet {
             "Secret" => {} // never kept
             _ => self.other.push(v),
         }
+    }
+
+    /// Add a typed object as is (a live list's items need no detour
+    /// through JSON).
+    pub fn add_typed<T: SetItem>(&mut self, o: T) {
+        self.count += 1;
+        o.push_into(self);
+    }
+
+    /// Append `other`'s objects after this set's (kind by kind).
+    pub fn merge(&mut self, other: ObjectSet) {
+        let ObjectSet {
+            pods,
+            replica_sets,
+            jobs,
+            deployments,
+            stateful_sets,
+            daemon_sets,
+            services,
+            endpoint_slices,
+            namespaces,
+            other,
+            problems,
+            count,
+        } = other;
+        self.pods.extend(pods);
+        self.replica_sets.extend(replica_sets);
+        self.jobs.extend(jobs);
+        self.deployments.extend(deployments);
+        self.stateful_sets.extend(stateful_sets);
+        self.daemon_sets.extend(daemon_sets);
+        self.services.extend(services);
+        self.endpoint_slices.extend(endpoint_slices);
+        self.namespaces.extend(namespaces);
+        self.other.extend(other);
+        self.problems.extend(problems);
+        self.count += count;
     }
 
     /// Convert everything into an inventory.

@@ -4,6 +4,7 @@
 //! bounded concurrency and a per-scrape timeout.
 
 use std::fmt::Debug;
+use std::sync::Arc;
 use std::time::Duration;
 
 use futures::{AsyncReadExt, FutureExt, StreamExt};
@@ -18,7 +19,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
-use crate::collect::k8s::ObjectSet;
+use crate::collect::k8s::{ObjectSet, SetItem};
 use crate::collect::kube::Scope;
 use crate::mesh::{ScrapeProcessor, ScrapeTarget};
 use crate::model::build::{PodScrape, Round};
@@ -84,20 +85,75 @@ where
     Ok(out)
 }
 
-async fn list_namespaced<K>(client: &Client, scope: &Scope) -> Result<Vec<Value>, kube::Error>
+/// One list's objects: its part of the object set, and the objects as
+/// listed when kept (for `meshscope record`).
+#[derive(Default)]
+struct Part {
+    set: ObjectSet,
+    raw: Vec<Value>,
+}
+
+impl Part {
+    fn typed<K: SetItem + Serialize>(items: Vec<K>, keep_raw: bool) -> Part {
+        let mut part = Part::default();
+        for o in items {
+            if keep_raw && let Ok(v) = serde_json::to_value(&o) {
+                part.raw.push(v);
+            }
+            part.set.add_typed(o);
+        }
+        part
+    }
+}
+
+type Listed = Result<Part, kube::Error>;
+
+/// A list running in its own task, aborted if dropped unfinished.
+type Spawned<T> = futures::future::BoxFuture<'static, T>;
+
+fn spawn_list<F>(what: String, list: F) -> Spawned<Listed>
 where
-    K: Resource<Scope = NamespaceResourceScope> + Clone + DeserializeOwned + Serialize + Debug,
+    F: std::future::Future<Output = Listed> + Send + 'static,
+{
+    let task = tokio_util::task::AbortOnDropHandle::new(tokio::spawn(async move {
+        let listed = list.await;
+        crate::collect::timings::mark(|| {
+            let n = listed.as_ref().map_or(0, |p| p.set.count);
+            format!("listed {what}: {n}")
+        });
+        listed
+    }));
+    async move {
+        task.await
+            .unwrap_or_else(|e| Err(kube::Error::Service(Box::new(e))))
+    }
+    .boxed()
+}
+
+/// A namespaced kind's list in its own task, with its plural.
+fn spawn_typed<K>(
+    plural: &'static str,
+    client: &Client,
+    scope: &Scope,
+    keep_raw: bool,
+) -> (&'static str, Spawned<Listed>)
+where
+    K: Resource<Scope = NamespaceResourceScope>
+        + SetItem
+        + Clone
+        + DeserializeOwned
+        + Serialize
+        + Debug
+        + Send
+        + 'static,
     K::DynamicType: Default,
 {
     let api: Api<K> = match scope {
         Scope::All => Api::all(client.clone()),
         Scope::Namespace(ns) => Api::namespaced(client.clone(), ns),
     };
-    Ok(list_pages(api)
-        .await?
-        .into_iter()
-        .filter_map(|o| serde_json::to_value(o).ok())
-        .collect())
+    let list = async move { Ok(Part::typed(list_pages(api).await?, keep_raw)) };
+    (plural, spawn_list(plural.into(), list))
 }
 
 /// List everything the model needs into an object set.
@@ -112,62 +168,46 @@ pub async fn list_objects_into(
     scope: &Scope,
     mut raw: Option<&mut Vec<Value>>,
 ) -> (ObjectSet, Vec<SourceStatus>) {
-    let mut keep = |v: &Value| {
+    let keep_raw = raw.is_some();
+    let mut take = |set: &mut ObjectSet, part: Part| {
+        set.merge(part.set);
         if let Some(r) = raw.as_deref_mut() {
-            r.push(v.clone());
+            r.extend(part.raw);
         }
     };
     let mut set = ObjectSet::default();
     let mut sources = Vec::new();
     let mut failed = 0usize;
 
-    // Every list at once (each is one or a few round trips; one after the
-    // other they were most of a triage's listing time), then read in a fixed
-    // order so the object set is the same whatever answers first.
-    let namespaces = async {
-        match scope {
-            Scope::All => list_pages(Api::<Namespace>::all(client.clone()))
-                .await
-                .map(|v| {
-                    v.into_iter()
-                        .filter_map(|o| serde_json::to_value(o).ok())
-                        .collect()
-                }),
-            Scope::Namespace(ns) => Api::<Namespace>::all(client.clone())
-                .get(ns)
-                .await
-                .map(|o| serde_json::to_value(o).into_iter().collect()),
+    // Every list at once, each in its own task (one after the other they
+    // were most of a triage's listing time; joined in one task, every
+    // list's decoding ran on one thread), then read in a fixed order so the
+    // object set is the same whatever answers first. Each task converts its
+    // own objects: typed lists go into the set as decoded.
+    let namespaces = {
+        let (client, scope) = (client.clone(), scope.clone());
+        async move {
+            let items = match scope {
+                Scope::All => list_pages(Api::<Namespace>::all(client)).await?,
+                Scope::Namespace(ns) => vec![Api::<Namespace>::all(client).get(&ns).await?],
+            };
+            Ok(Part::typed(items, keep_raw))
         }
     };
-    type Listed = Result<Vec<Value>, kube::Error>;
-    let lists: Vec<(&str, futures::future::BoxFuture<'_, Listed>)> = vec![
-        ("namespaces", namespaces.boxed()),
-        ("pods", list_namespaced::<Pod>(client, scope).boxed()),
-        (
-            "services",
-            list_namespaced::<Service>(client, scope).boxed(),
-        ),
-        (
-            "deployments",
-            list_namespaced::<Deployment>(client, scope).boxed(),
-        ),
-        (
-            "replicasets",
-            list_namespaced::<ReplicaSet>(client, scope).boxed(),
-        ),
-        (
-            "statefulsets",
-            list_namespaced::<StatefulSet>(client, scope).boxed(),
-        ),
-        (
-            "daemonsets",
-            list_namespaced::<DaemonSet>(client, scope).boxed(),
-        ),
-        ("jobs", list_namespaced::<Job>(client, scope).boxed()),
-        (
+    let lists: Vec<(&str, Spawned<Listed>)> = vec![
+        ("namespaces", spawn_list("namespaces".into(), namespaces)),
+        spawn_typed::<Pod>("pods", client, scope, keep_raw),
+        spawn_typed::<Service>("services", client, scope, keep_raw),
+        spawn_typed::<Deployment>("deployments", client, scope, keep_raw),
+        spawn_typed::<ReplicaSet>("replicasets", client, scope, keep_raw),
+        spawn_typed::<StatefulSet>("statefulsets", client, scope, keep_raw),
+        spawn_typed::<DaemonSet>("daemonsets", client, scope, keep_raw),
+        spawn_typed::<Job>("jobs", client, scope, keep_raw),
+        spawn_typed::<k8s_openapi::api::discovery::v1::EndpointSlice>(
             "endpointslices",
-            list_namespaced::<k8s_openapi::api::discovery::v1::EndpointSlice>(client, scope)
-                .boxed(),
+            client,
+            scope,
+            keep_raw,
         ),
     ];
     let (plurals, futs): (Vec<&str>, Vec<_>) = lists.into_iter().unzip();
@@ -190,7 +230,18 @@ pub async fn list_objects_into(
             .map(|(ar, caps)| (ar, caps.scope == DiscoveryScope::Namespaced))
             .collect();
         let listed: Vec<Listed> = futures::stream::iter(served.iter())
-            .map(|(ar, namespaced)| list_dynamic(client, scope, ar, *namespaced))
+            .map(|(ar, namespaced)| {
+                spawn_list(
+                    ar.plural.clone(),
+                    list_dynamic(
+                        client.clone(),
+                        scope.clone(),
+                        ar.clone(),
+                        *namespaced,
+                        keep_raw,
+                    ),
+                )
+            })
             .buffered(8)
             .collect()
             .await;
@@ -205,10 +256,7 @@ pub async fn list_objects_into(
     let (results, mesh) = futures::join!(typed, mesh);
     for (plural, res) in results {
         match res {
-            Ok(items) => items.into_iter().for_each(|v| {
-                keep(&v);
-                set.add(v)
-            }),
+            Ok(part) => take(&mut set, part),
             // Not served by this cluster (an API group disabled): nothing to read.
             Err(kube::Error::Api(s)) if s.code == 404 => {}
             Err(e) => {
@@ -223,10 +271,7 @@ pub async fn list_objects_into(
             for (ar, res) in lists {
                 crd_kinds += 1;
                 match res {
-                    Ok(items) => items.into_iter().for_each(|v| {
-                        keep(&v);
-                        set.add(v)
-                    }),
+                    Ok(part) => take(&mut set, part),
                     Err(e) => {
                         failed += 1;
                         sources.push(list_failure(&ar.plural, scope, &e));
@@ -269,28 +314,31 @@ pub async fn list_objects_into(
 }
 
 async fn list_dynamic(
-    client: &Client,
-    scope: &Scope,
-    ar: &ApiResource,
+    client: Client,
+    scope: Scope,
+    ar: ApiResource,
     namespaced: bool,
-) -> Result<Vec<Value>, kube::Error> {
-    let api: Api<DynamicObject> = match (scope, namespaced) {
-        (Scope::Namespace(ns), true) => Api::namespaced_with(client.clone(), ns, ar),
-        _ => Api::all_with(client.clone(), ar),
+    keep_raw: bool,
+) -> Listed {
+    let api: Api<DynamicObject> = match (&scope, namespaced) {
+        (Scope::Namespace(ns), true) => Api::namespaced_with(client, ns, &ar),
+        _ => Api::all_with(client, &ar),
     };
-    let items = list_pages(api).await?;
-    Ok(items
-        .into_iter()
-        .map(|mut o| {
-            o.types = Some(TypeMeta {
-                api_version: ar.api_version.clone(),
-                kind: ar.kind.clone(),
-            });
-            o.metadata.managed_fields = None;
-            o
-        })
-        .filter_map(|o| serde_json::to_value(o).ok())
-        .collect())
+    let mut part = Part::default();
+    for mut o in list_pages(api).await? {
+        o.types = Some(TypeMeta {
+            api_version: ar.api_version.clone(),
+            kind: ar.kind.clone(),
+        });
+        o.metadata.managed_fields = None;
+        if let Ok(v) = serde_json::to_value(o) {
+            if keep_raw {
+                part.raw.push(v.clone());
+            }
+            part.set.add(v);
+        }
+    }
+    Ok(part)
 }
 
 /// How to reach a proxy's metrics.
@@ -476,7 +524,7 @@ pub fn now_ms() -> i64 {
 /// scrapes finish. Failing pods become source statuses.
 pub async fn scrape_round(
     client: &Client,
-    inv: &Inventory,
+    inv: &Arc<Inventory>,
     targets: &[&PodInfo],
     opts: &ScrapeOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
@@ -489,9 +537,14 @@ pub async fn scrape_round(
 pub type RawScrapes = std::collections::BTreeMap<String, Vec<u8>>;
 
 /// [`scrape_round`], also returning the bodies as served when `keep_raw`.
+///
+/// Each scrape is its own task (at most `opts.concurrency` at once), so the
+/// parsing, which is most of a scrape's CPU, runs on every worker thread: in
+/// one task (a `buffer_unordered` stream) every body was parsed on the one
+/// thread that polled it. The tasks are aborted if the round is dropped.
 pub async fn scrape_round_raw(
     client: &Client,
-    inv: &Inventory,
+    inv: &Arc<Inventory>,
     targets: &[&PodInfo],
     opts: &ScrapeOptions,
     progress: &(dyn Fn(usize, usize) + Sync),
@@ -506,30 +559,52 @@ pub async fn scrape_round_raw(
         ..Round::default()
     };
     let mut failures = Vec::new();
-    // Indices, not references, in the closure: a spawned task needs the
-    // stream's closure to be general over lifetimes.
-    let mut results = futures::stream::iter(0..targets.len())
-        .map(|i| {
-            let pod = targets[i];
-            async move { (pod, scrape_pod(client, inv, pod, opts, keep_raw).await) }
-        })
-        .buffer_unordered(opts.concurrency.max(1));
-    while let Some((pod, res)) = results.next().await {
+    let shared = Arc::new(opts.clone());
+    let mut tasks = tokio::task::JoinSet::new();
+    let mut ids = std::collections::HashMap::new();
+    let mut next = 0usize;
+    let limit = opts.concurrency.max(1);
+    let key_of = |pod: &PodInfo| format!("{}/{}", pod.namespace, pod.name);
+    loop {
+        while next < total && tasks.len() < limit {
+            let pod = targets[next].clone();
+            let (client, inv, opts) = (client.clone(), Arc::clone(inv), Arc::clone(&shared));
+            let id = tasks
+                .spawn(async move {
+                    let res = scrape_pod(&client, &inv, &pod, &opts, keep_raw).await;
+                    (pod, res)
+                })
+                .id();
+            ids.insert(id, next);
+            next += 1;
+        }
+        let Some(joined) = tasks.join_next_with_id().await else {
+            break;
+        };
         done += 1;
         progress(done, total);
-        let key = format!("{}/{}", pod.namespace, pod.name);
-        match res {
-            Ok((s, raw)) => {
+        match joined {
+            Ok((_, (pod, Ok((s, raw))))) => {
+                let key = key_of(&pod);
                 if let Some(r) = raw {
                     raws.insert(key.clone(), r);
                 }
                 round.scrapes.insert(key, s);
             }
-            Err(e) => failures.push(SourceStatus::new(
-                format!("scrape: {key}"),
+            Ok((_, (pod, Err(e)))) => failures.push(SourceStatus::new(
+                format!("scrape: {}", key_of(&pod)),
                 SourceState::Unavailable,
                 e.to_string(),
             )),
+            // A scrape task that panicked: that pod is reported, the round goes on.
+            Err(e) => {
+                let pod = ids.get(&e.id()).map(|&i| targets[i]);
+                failures.push(SourceStatus::new(
+                    format!("scrape: {}", pod.map_or_else(|| "?".into(), key_of)),
+                    SourceState::Unavailable,
+                    format!("the scrape failed: {e}"),
+                ));
+            }
         }
     }
     failures.sort_by(|a, b| a.name.cmp(&b.name));

@@ -219,7 +219,8 @@ pub struct LiveRounds {
 /// A connected cluster and what was listed from it.
 pub struct LiveListing {
     pub conn: Connected,
-    pub inventory: Inventory,
+    /// Shared with the scrape tasks (each parses in its own task).
+    pub inventory: std::sync::Arc<Inventory>,
     /// The objects as listed (empty unless asked for).
     pub objects: Vec<serde_json::Value>,
     pub sources: Vec<SourceStatus>,
@@ -228,6 +229,7 @@ pub struct LiveListing {
 /// Connect and list (keeping the objects as listed when `keep_raw`).
 pub async fn live_listing(opts: &LiveOptions, keep_raw: bool) -> Result<LiveListing, ConnectError> {
     let conn = connect(&opts.kube).await?;
+    crate::collect::timings::mark(|| "connected".into());
     let mut objects = Vec::new();
     let (set, mut sources) = crate::collect::live::list_objects_into(
         &conn.client,
@@ -235,11 +237,12 @@ pub async fn live_listing(opts: &LiveOptions, keep_raw: bool) -> Result<LiveList
         keep_raw.then_some(&mut objects),
     )
     .await;
+    crate::collect::timings::mark(|| "listed".into());
     let (inv, problems) = set.into_inventory();
     sources.extend(problems.iter().map(|p| p.to_source("kube")));
     Ok(LiveListing {
         conn,
-        inventory: inv,
+        inventory: std::sync::Arc::new(inv),
         objects,
         sources,
     })
@@ -330,8 +333,10 @@ pub async fn scrape_rounds_focused(
     failures.dedup_by(|a, b| a.name == b.name);
     sources.push(scrape_summary(&rounds, targets.len(), &failures));
     sources.extend(failures);
+    drop(targets);
     LiveRounds {
-        inventory: inv,
+        // Every scrape task has ended: the inventory is ours alone again.
+        inventory: std::sync::Arc::try_unwrap(inv).unwrap_or_else(|shared| (*shared).clone()),
         rounds,
         raw,
         objects,

@@ -49,28 +49,44 @@ pub fn windows(m: &Material) -> Windows {
         namespaces: m.namespaces.clone(),
     };
     let build = |rounds: &[&Round]| build_snapshot_refs(&m.inventory, rounds, ctx());
-    let n = m.rounds.len();
-    let (mut now, baseline, long) = if n >= 3 {
-        let (first, mid, last) = (&m.rounds[0], &m.rounds[n / 2], &m.rounds[n - 1]);
-        (
-            build(&[mid, last]),
-            Some(build(&[first, mid])),
-            Some(build(&[first, last])),
-        )
-    } else {
-        (build(&m.rounds.iter().collect::<Vec<_>>()), None, None)
+    let analyzed = |rounds: &[&Round]| {
+        let mut now = build(rounds);
+        crate::analyze::analyze(
+            &mut now,
+            &m.inventory,
+            m.declared.as_ref(),
+            &crate::analyze::AnalyzeConfig::default(),
+        );
+        now
     };
-    crate::analyze::analyze(
-        &mut now,
-        &m.inventory,
-        m.declared.as_ref(),
-        &crate::analyze::AnalyzeConfig::default(),
-    );
-    Windows {
-        now,
-        baseline,
-        long,
+    let n = m.rounds.len();
+    if n < 3 {
+        let now = analyzed(&m.rounds.iter().collect::<Vec<_>>());
+        return Windows {
+            now,
+            baseline: None,
+            long: None,
+        };
     }
+    let (first, mid, last) = (&m.rounds[0], &m.rounds[n / 2], &m.rounds[n - 1]);
+    // The three builds are independent: the two older windows on other
+    // threads while this one builds and analyses the last.
+    std::thread::scope(|s| {
+        let baseline = s.spawn(|| build(&[first, mid]));
+        let long = s.spawn(|| build(&[first, last]));
+        let now = analyzed(&[mid, last]);
+        crate::collect::timings::mark(|| "last window built and analysed".into());
+        Windows {
+            now,
+            baseline: Some(join_build(baseline)),
+            long: Some(join_build(long)),
+        }
+    })
+}
+
+/// A build thread's snapshot; a panic in it is the caller's panic.
+fn join_build<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
+    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
 }
 
 /// A bundle's rounds as material.
