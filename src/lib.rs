@@ -13,6 +13,7 @@ pub mod diff;
 pub mod mesh;
 pub mod model;
 pub mod output;
+pub mod par;
 pub mod record;
 pub mod sim;
 pub mod triage;

@@ -104,27 +104,35 @@ pub fn analyze(
     let (found, edge_declared, verdicts) = {
         // The callers borrow the edges; they go with the context.
         let ctx = Ctx::new(snap, &idx, &model, cfg, callers);
-        let found = gaps::run_all(&ctx);
-        let edge_declared: Vec<Option<bool>> = snap
-            .edges
-            .iter()
-            .enumerate()
-            .map(|(i, e)| {
-                if let Some(host) = e.target.strip_prefix("ext:") {
-                    return (!model.external_hosts.is_empty())
-                        .then(|| model.external_hosts.iter().any(|h| h == host));
-                }
-                if ctx
-                    .node(&e.target)
-                    .is_some_and(|n| n.kind != NodeKind::Workload)
-                {
-                    return None;
-                }
-                let d = ctx.decision(i, false);
-                d.covered.then_some(d.allowed)
-            })
-            .collect();
-        (found, edge_declared, gaps::mtls_gap::verdicts(&ctx))
+        let per_edge = || {
+            let edge_declared: Vec<Option<bool>> = snap
+                .edges
+                .iter()
+                .enumerate()
+                .map(|(i, e)| {
+                    if let Some(host) = e.target.strip_prefix("ext:") {
+                        return (!model.external_hosts.is_empty())
+                            .then(|| model.external_hosts.iter().any(|h| h == host));
+                    }
+                    if ctx
+                        .node(&e.target)
+                        .is_some_and(|n| n.kind != NodeKind::Workload)
+                    {
+                        return None;
+                    }
+                    let d = ctx.decision(i, false);
+                    d.covered.then_some(d.allowed)
+                })
+                .collect();
+            (edge_declared, gaps::mtls_gap::verdicts(&ctx))
+        };
+        // The gaps and the per-edge verdicts are independent.
+        let (found, (edge_declared, verdicts)) = crate::par::join(
+            snap.edges.len() >= gaps::PARALLEL_EDGES,
+            || gaps::run_all(&ctx),
+            per_edge,
+        );
+        (found, edge_declared, verdicts)
     };
     for ((e, d), v) in snap.edges.iter_mut().zip(edge_declared).zip(verdicts) {
         e.declared = d;

@@ -170,6 +170,29 @@ pub struct Model {
 }
 
 impl Model {
+    /// Append `other`'s declarations after these (before [`Model::index`]).
+    pub fn append(&mut self, other: Model) {
+        let Model {
+            access,
+            peer,
+            routes,
+            orphans,
+            tls_disabled,
+            external_hosts,
+            policy_entries,
+            route_entries,
+            by_target: _,
+        } = other;
+        self.access.extend(access);
+        self.peer.extend(peer);
+        self.routes.extend(routes);
+        self.orphans.extend(orphans);
+        self.tls_disabled.extend(tls_disabled);
+        self.external_hosts.extend(external_hosts);
+        self.policy_entries.extend(policy_entries);
+        self.route_entries.extend(route_entries);
+    }
+
     /// Index the access rules by target; call once `access` is complete.
     pub fn index(&mut self) {
         self.by_target.clear();

@@ -33,9 +33,11 @@ fn is_mesh_group(g: &str) -> bool {
     crate::collect::live::MESH_GROUPS.contains(&name)
 }
 
+/// From this many objects on, [`build_model`] reads them on two threads.
+const PARALLEL_OBJECTS: usize = 512;
+
 /// Build the declared model from every object and the intent rules.
 pub fn build_model(objects: &[&Value], intent: &[IntentRule], inv: &Idx) -> Model {
-    let mut m = Model::default();
     let of = |k: &str| -> Vec<&Value> {
         objects
             .iter()
@@ -45,46 +47,61 @@ pub fn build_model(objects: &[&Value], intent: &[IntentRule], inv: &Idx) -> Mode
     };
     let drs = istio_routes::index_drs(&of("DestinationRule"), inv);
     let vss: Vec<&Value> = of("VirtualService");
-    for o in objects.iter().copied() {
-        let g = group(o);
-        let k = o["kind"].as_str().unwrap_or("");
-        match (k, g) {
-            ("AuthorizationPolicy", g) if g.starts_with("security.istio.io") => {
-                match istio_authz::read(o, inv) {
-                    Some(rule) => {
-                        m.policy_entries.push(rule.entry());
-                        m.access.push(rule);
+    // Each object's reading only appends to the model: the two halves of
+    // the objects are read on two threads and appended in order, which is
+    // the model one pass gives.
+    let read = |chunk: &[&Value]| {
+        let mut m = Model::default();
+        for o in chunk.iter().copied() {
+            let g = group(o);
+            let k = o["kind"].as_str().unwrap_or("");
+            match (k, g) {
+                ("AuthorizationPolicy", g) if g.starts_with("security.istio.io") => {
+                    match istio_authz::read(o, inv) {
+                        Some(rule) => {
+                            m.policy_entries.push(rule.entry());
+                            m.access.push(rule);
+                        }
+                        None => m
+                            .policy_entries
+                            .push(json!({"resource": resource_id(o), "understood": false,
+                        "reason": "CUSTOM action (external authorizer)"})),
                     }
-                    None => m
-                        .policy_entries
-                        .push(json!({"resource": resource_id(o), "understood": false,
-                    "reason": "CUSTOM action (external authorizer)"})),
                 }
+                ("PeerAuthentication", _) => {
+                    let p = istio_peer::read(o, inv);
+                    m.policy_entries.push(istio_peer::entry(&p));
+                    m.peer.push(p);
+                }
+                ("VirtualService", _) => istio_routes::read_virtual_service(o, &drs, inv, &mut m),
+                ("DestinationRule", _) => istio_routes::read_destination_rule(o, &vss, inv, &mut m),
+                ("ServiceEntry", _) => istio_routes::read_service_entry(o, &mut m),
+                ("TrafficSplit", _) => smi::read_traffic_split(o, inv, &mut m),
+                ("TrafficTarget", _) => smi::read_traffic_target(o, inv, &mut m),
+                ("HTTPRoute" | "GRPCRoute", _) => gateway::read_route(o, objects, inv, &mut m),
+                ("Server", g) if g.contains("linkerd") => {}
+                ("AuthorizationPolicy", g) if g.contains("linkerd") => {}
+                (k, g)
+                    if HELPERS.contains(&k) && (g.contains("linkerd") || g.contains("istio")) => {}
+                // Other kinds of the mesh APIs are listed as not understood;
+                // the rest of the cluster (EndpointSlices, CRDs…) is not a rule.
+                (k, g) if is_mesh_group(g) && !k.is_empty() => {
+                    m.policy_entries.push(
+                        json!({"resource": resource_id(o), "apiVersion": g, "understood": false}),
+                    );
+                }
+                _ => {}
             }
-            ("PeerAuthentication", _) => {
-                let p = istio_peer::read(o, inv);
-                m.policy_entries.push(istio_peer::entry(&p));
-                m.peer.push(p);
-            }
-            ("VirtualService", _) => istio_routes::read_virtual_service(o, &drs, inv, &mut m),
-            ("DestinationRule", _) => istio_routes::read_destination_rule(o, &vss, inv, &mut m),
-            ("ServiceEntry", _) => istio_routes::read_service_entry(o, &mut m),
-            ("TrafficSplit", _) => smi::read_traffic_split(o, inv, &mut m),
-            ("TrafficTarget", _) => smi::read_traffic_target(o, inv, &mut m),
-            ("HTTPRoute" | "GRPCRoute", _) => gateway::read_route(o, objects, inv, &mut m),
-            ("Server", g) if g.contains("linkerd") => {}
-            ("AuthorizationPolicy", g) if g.contains("linkerd") => {}
-            (k, g) if HELPERS.contains(&k) && (g.contains("linkerd") || g.contains("istio")) => {}
-            // Other kinds of the mesh APIs are listed as not understood;
-            // the rest of the cluster (EndpointSlices, CRDs…) is not a rule.
-            (k, g) if is_mesh_group(g) && !k.is_empty() => {
-                m.policy_entries.push(
-                    json!({"resource": resource_id(o), "apiVersion": g, "understood": false}),
-                );
-            }
-            _ => {}
         }
-    }
+        m
+    };
+    let (first, second) = objects.split_at(objects.len() / 2);
+    let (mut m, rest) = crate::par::join(
+        objects.len() >= PARALLEL_OBJECTS,
+        || read(first),
+        || read(second),
+    );
+    m.append(rest);
     linkerd::read_servers(objects, inv, &mut m);
     linkerd::read_namespace_defaults(inv, &mut m);
     for r in intent {

@@ -18,6 +18,9 @@ use crate::analyze::index::Idx;
 use crate::model::snapshot::{Edge, Gap, MtlsStatus, Node, Severity, Snapshot};
 
 /// Everything a rule reads.
+/// From this many edges on, the rules run on two threads.
+pub(crate) const PARALLEL_EDGES: usize = 2_000;
+
 pub struct Ctx<'a> {
     pub snap: &'a Snapshot,
     pub inv: &'a Idx<'a>,
@@ -50,14 +53,51 @@ impl<'a> Ctx<'a> {
         cfg: &'a AnalyzeConfig,
         callers: Vec<Caller<'a>>,
     ) -> Self {
-        let nodes = snap.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
         // Each edge target's effective mTLS mode, once per target (the
-        // rules ask per edge, several times).
-        let target_modes = mtls_gap::modes_of(
-            inv,
-            &model.peer,
-            snap.edges.iter().map(|e| e.target.as_str()),
+        // rules ask per edge, several times), on another thread for a
+        // large graph while the edges are indexed.
+        let modes = || {
+            mtls_gap::modes_of(
+                inv,
+                &model.peer,
+                snap.edges.iter().map(|e| e.target.as_str()),
+            )
+        };
+        let (indexed, target_modes) = crate::par::join(
+            snap.edges.len() >= PARALLEL_EDGES,
+            || Self::index_edges(snap, model, &callers),
+            modes,
         );
+        let (nodes, by_service, pairs, caller_pairs, decisions) = indexed;
+        Ctx {
+            snap,
+            inv,
+            model,
+            cfg,
+            callers,
+            decisions,
+            nodes,
+            by_service,
+            pairs,
+            caller_pairs,
+            target_modes,
+        }
+    }
+
+    /// The snapshot's indexes and each edge's access decisions.
+    #[allow(clippy::type_complexity)]
+    fn index_edges(
+        snap: &'a Snapshot,
+        model: &'a Model,
+        callers: &[Caller<'a>],
+    ) -> (
+        FxHashMap<&'a str, &'a Node>,
+        FxHashMap<&'a str, Vec<usize>>,
+        FxHashSet<(&'a str, &'a str)>,
+        FxHashMap<&'a str, FxHashSet<&'a str>>,
+        Vec<(Decision<'a>, Option<Decision<'a>>)>,
+    ) {
+        let nodes = snap.nodes.iter().map(|n| (n.id.as_str(), n)).collect();
         let mut by_service: FxHashMap<&str, Vec<usize>> = FxHashMap::default();
         let mut pairs = FxHashSet::default();
         let mut caller_pairs: FxHashMap<&str, FxHashSet<&str>> = FxHashMap::default();
@@ -76,7 +116,7 @@ impl<'a> Ctx<'a> {
         let decisions = snap
             .edges
             .iter()
-            .zip(&callers)
+            .zip(callers)
             .map(|(e, c)| {
                 let ids = model.rule_ids(&e.target);
                 let all = decide_among(model, ids, c, false);
@@ -87,19 +127,7 @@ impl<'a> Ctx<'a> {
                 (all, enforced)
             })
             .collect();
-        Ctx {
-            snap,
-            inv,
-            model,
-            cfg,
-            callers,
-            decisions,
-            nodes,
-            by_service,
-            pairs,
-            caller_pairs,
-            target_modes,
-        }
+        (nodes, by_service, pairs, caller_pairs, decisions)
     }
 
     /// [`decide`] for edge `i`'s caller and target (computed once).
@@ -245,15 +273,24 @@ pub fn pct(x: f64) -> String {
 
 /// Run every rule.
 pub fn run_all(ctx: &Ctx) -> Vec<Gap> {
-    let mut out = Vec::new();
-    out.extend(undeclared_edge::check(ctx));
-    out.extend(unobserved_edge::check(ctx));
-    out.extend(split_drift::check(ctx));
-    out.extend(mtls_gap::check(ctx));
-    out.extend(policy_violation::check(ctx));
-    out.extend(unmeshed_workload::check(ctx));
-    out.extend(orphan_route::check(ctx));
-    out.extend(failing_edge::check(ctx));
+    // Two groups of rules on two threads for a large graph, appended in
+    // this order (which of two duplicates is kept below depends on it).
+    let first = || {
+        let mut out = undeclared_edge::check(ctx);
+        out.extend(unobserved_edge::check(ctx));
+        out.extend(split_drift::check(ctx));
+        out.extend(mtls_gap::check(ctx));
+        out
+    };
+    let second = || {
+        let mut out = policy_violation::check(ctx);
+        out.extend(unmeshed_workload::check(ctx));
+        out.extend(orphan_route::check(ctx));
+        out.extend(failing_edge::check(ctx));
+        out
+    };
+    let (mut out, rest) = crate::par::join(ctx.snap.edges.len() >= PARALLEL_EDGES, first, second);
+    out.extend(rest);
     out.sort_by(|a, b| (a.severity, &a.kind, &a.subject).cmp(&(b.severity, &b.kind, &b.subject)));
     out.dedup_by(|a, b| a.kind == b.kind && a.subject == b.subject);
     out
