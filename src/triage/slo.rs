@@ -88,6 +88,29 @@ pub enum SloError {
     },
 }
 
+/// The dotted key (`default.success_rate`, `services."a/b".success_rate`)
+/// of the `key = value` line holding byte `at`, and its line number; `None`
+/// when that line is not one (a syntax error elsewhere).
+fn key_at(text: &str, at: usize) -> Option<(String, usize)> {
+    let start = text.get(..at)?.rfind('\n').map_or(0, |i| i + 1);
+    let line = text[start..].lines().next()?;
+    let key = line.split_once('=')?.0.trim();
+    if key.is_empty() || key.starts_with(['#', '[']) {
+        return None;
+    }
+    let table = text[..start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim());
+    let number = text[..start].lines().count() + 1;
+    Some((
+        table.map_or_else(|| key.to_string(), |t| format!("{t}.{key}")),
+        number,
+    ))
+}
+
 impl SloConfig {
     /// Built-in defaults only.
     pub fn defaults() -> Self {
@@ -101,7 +124,12 @@ impl SloConfig {
     pub fn parse(text: &str, path: &Path) -> Result<Self, SloError> {
         let file: File = toml::from_str(text).map_err(|e| SloError::Parse {
             path: path.to_path_buf(),
-            message: e.to_string().trim_end().replace('\n', " "),
+            message: match e.span().and_then(|at| key_at(text, at.start)) {
+                Some((field, line)) => {
+                    format!("field '{field}' (line {line}): {}", e.message().trim_end())
+                }
+                None => e.to_string().trim_end().replace('\n', " "),
+            },
         })?;
         let tables = std::iter::once(("default".to_string(), &file.default)).chain(
             file.services
@@ -233,6 +261,24 @@ mod tests {
         let e = SloConfig::parse("[default]\nsuccess_rate = \"high\"\n", Path::new("s.toml"))
             .unwrap_err()
             .to_string();
-        assert!(e.contains("s.toml") && e.contains("success_rate"), "{e}");
+        assert!(
+            e.contains("s.toml") && e.contains("field 'default.success_rate' (line 2)"),
+            "{e}"
+        );
+        let e = SloConfig::parse(
+            "# objectives\n[default]\nsuccess_rate = 99.9\n\n[services.\"shop/cart\"]\nlatency_p99_ms = \"fast\"\n",
+            Path::new("s.toml"),
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(
+            e.contains("field 'services.\"shop/cart\".latency_p99_ms' (line 6)"),
+            "{e}"
+        );
+        // A syntax error is not on a `key = value` line: toml's own message.
+        let e = SloConfig::parse("[default\n", Path::new("s.toml"))
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("s.toml") && e.contains("line 1"), "{e}");
     }
 }
