@@ -1,6 +1,6 @@
 //! Two independent computations on two threads, for the pure stages that
-//! split cleanly (the analysis of a large graph). Each caller decides when
-//! its input is large enough to be worth a thread (~20 µs to start one).
+//! split cleanly (the analysis of a large graph, a triage's windows). Each
+//! caller decides when its input is large enough to be worth a thread.
 
 use std::cell::Cell;
 use std::sync::OnceLock;

@@ -564,7 +564,6 @@ pub async fn scrape_round_raw(
     let mut ids = std::collections::HashMap::new();
     let mut next = 0usize;
     let limit = opts.concurrency.max(1);
-    let key_of = |pod: &PodInfo| format!("{}/{}", pod.namespace, pod.name);
     loop {
         while next < total && tasks.len() < limit {
             let pod = targets[next].clone();
@@ -585,14 +584,14 @@ pub async fn scrape_round_raw(
         progress(done, total);
         match joined {
             Ok((_, (pod, Ok((s, raw))))) => {
-                let key = key_of(&pod);
+                let key = pod.key();
                 if let Some(r) = raw {
                     raws.insert(key.clone(), r);
                 }
                 round.scrapes.insert(key, s);
             }
             Ok((_, (pod, Err(e)))) => failures.push(SourceStatus::new(
-                format!("scrape: {}", key_of(&pod)),
+                format!("scrape: {}", pod.key()),
                 SourceState::Unavailable,
                 e.to_string(),
             )),
@@ -600,7 +599,7 @@ pub async fn scrape_round_raw(
             Err(e) => {
                 let pod = ids.get(&e.id()).map(|&i| targets[i]);
                 failures.push(SourceStatus::new(
-                    format!("scrape: {}", pod.map_or_else(|| "?".into(), key_of)),
+                    format!("scrape: {}", pod.map_or_else(|| "?".into(), PodInfo::key)),
                     SourceState::Unavailable,
                     format!("the scrape failed: {e}"),
                 ));

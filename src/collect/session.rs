@@ -295,7 +295,7 @@ pub async fn scrape_rounds_focused(
     } = listing;
     let targets: Vec<_> = select_targets(&inv, &conn.scope, &opts.scrape)
         .into_iter()
-        .filter(|p| only.is_none_or(|o| o.contains(&format!("{}/{}", p.namespace, p.name))))
+        .filter(|p| only.is_none_or(|o| o.contains(&p.key())))
         .collect();
     let progress = stderr_progress(opts.progress);
     let mut start = tokio::time::Instant::now();

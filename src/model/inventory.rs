@@ -43,6 +43,13 @@ pub struct PodInfo {
     pub phase: Option<String>,
 }
 
+impl PodInfo {
+    /// `namespace/name`: how rounds and scrape sources name the pod.
+    pub fn key(&self) -> String {
+        format!("{}/{}", self.namespace, self.name)
+    }
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct WorkloadInfo {
     pub namespace: String,

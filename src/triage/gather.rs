@@ -140,10 +140,7 @@ pub async fn live_material_focused(opts: &LiveOptions, req: &Request) -> Result<
     let targets =
         crate::collect::live::select_targets(&listing.inventory, &listing.conn.scope, &opts.scrape);
     let total = targets.len();
-    let keys: Vec<String> = targets
-        .iter()
-        .map(|p| format!("{}/{}", p.namespace, p.name))
-        .collect();
+    let keys: Vec<String> = targets.iter().map(|p| p.key()).collect();
     let started = tokio::time::Instant::now();
     let at_ms = crate::collect::live::now_ms();
     let mut failures = Vec::new();
@@ -167,7 +164,7 @@ pub async fn live_material_focused(opts: &LiveOptions, req: &Request) -> Result<
             let pods: Vec<_> = targets
                 .iter()
                 .copied()
-                .filter(|p| wave.contains(&format!("{}/{}", p.namespace, p.name)))
+                .filter(|p| wave.contains(&p.key()))
                 .collect();
             let (r, f, bodies) = crate::collect::live::scrape_round_raw(
                 &listing.conn.client,

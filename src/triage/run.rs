@@ -71,22 +71,16 @@ pub fn windows(m: &Material) -> Windows {
     let (first, mid, last) = (&m.rounds[0], &m.rounds[n / 2], &m.rounds[n - 1]);
     // The three builds are independent: the two older windows on other
     // threads while this one builds and analyses the last.
-    std::thread::scope(|s| {
-        let baseline = s.spawn(|| build(&[first, mid]));
-        let long = s.spawn(|| build(&[first, last]));
-        let now = analyzed(&[mid, last]);
-        crate::collect::timings::mark(|| "last window built and analysed".into());
-        Windows {
-            now,
-            baseline: Some(join_build(baseline)),
-            long: Some(join_build(long)),
-        }
-    })
-}
-
-/// A build thread's snapshot; a panic in it is the caller's panic.
-fn join_build<T>(h: std::thread::ScopedJoinHandle<'_, T>) -> T {
-    h.join().unwrap_or_else(|p| std::panic::resume_unwind(p))
+    let (now, (baseline, long)) = crate::par::join(
+        true,
+        || analyzed(&[mid, last]),
+        || crate::par::join(true, || build(&[first, mid]), || build(&[first, last])),
+    );
+    Windows {
+        now,
+        baseline: Some(baseline),
+        long: Some(long),
+    }
 }
 
 /// A bundle's rounds as material.

@@ -17,10 +17,10 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::analyze::index::Idx;
 use crate::model::snapshot::{Edge, Gap, MtlsStatus, Node, Severity, Snapshot};
 
-/// Everything a rule reads.
 /// From this many edges on, the rules run on two threads.
 pub(crate) const PARALLEL_EDGES: usize = 2_000;
 
+/// Everything a rule reads.
 pub struct Ctx<'a> {
     pub snap: &'a Snapshot,
     pub inv: &'a Idx<'a>,
