@@ -179,6 +179,14 @@ fn bench(c: &mut Criterion) {
         json.len(),
         std::hash::Hasher::finish(&h)
     );
+    // With `MESHSCOPE_BENCH_DUMP=DIR`, the JSON goes to `DIR/graph.json`, to
+    // compare two builds value by value.
+    if let Some(dir) = std::env::var_os("MESHSCOPE_BENCH_DUMP") {
+        let path = std::path::Path::new(&dir).join("graph.json");
+        if let Err(e) = std::fs::write(&path, &json) {
+            eprintln!("cannot write {}: {e}", path.display());
+        }
+    }
     drop(json);
     drop(snap);
     eprintln!(

@@ -19,6 +19,10 @@ pub fn serial<R>(f: impl FnOnce() -> R) -> R {
     r
 }
 
+/// From this many edges on, a stage that splits its work by edge (the graph
+/// build's per-edge samples, the analysis's rules) is worth a second thread.
+pub const EDGES_WORTH_A_THREAD: usize = 2_000;
+
 /// Whether this machine has more than one core to give.
 fn parallel() -> bool {
     static MANY: OnceLock<bool> = OnceLock::new();

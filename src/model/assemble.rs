@@ -12,7 +12,9 @@ use crate::model::intern::NodeId;
 use crate::model::inventory::Inventory;
 use crate::model::sample::{EdgeSample, NodeHint};
 use crate::model::signals::{mtls, responses, signals};
-use crate::model::snapshot::{Edge, Evidence, Identities, Node, NodeKind, Protocol};
+use crate::model::snapshot::{
+    Edge, Evidence, Identities, Mtls, MtlsStatus, Node, NodeKind, Protocol,
+};
 
 /// Node identities of one build, each with its merged hint and whether it
 /// appears in the output.
@@ -69,16 +71,37 @@ impl NodeTable {
     }
 }
 
-/// Edges and inbound node traffic collected so far.
+/// From this many edges on, the per-edge work runs on two threads.
+const PARALLEL_EDGES: usize = crate::par::EDGES_WORTH_A_THREAD;
+
+/// One edge's deduped samples, written by a [`Combine`]: the cumulative
+/// values at the end of the window and the increase over it.
+#[derive(Default)]
+pub struct Deduped {
+    pub last: EdgeSample,
+    pub window: EdgeSample,
+}
+
+/// How an edge's samples are made, by slot (the order its key was added).
+/// Called from two threads on a large graph, each with its own scratch.
+pub trait Combine: Sync {
+    /// Whatever a thread reuses from edge to edge.
+    type Scratch: Default;
+    /// Fill `out` with the samples of the edge in `slot`; whether it has a
+    /// window (`out.window` is then the increase).
+    fn combine(&self, slot: u32, scratch: &mut Self::Scratch, out: &mut Deduped) -> bool;
+}
+
+/// The edges' keys collected so far, with the node table they index.
 pub struct Assembly {
     pub nodes: NodeTable,
     window_s: f64,
-    /// Source, target and protocol of each edge in `edges`.
+    /// Source, target and protocol of each edge, by slot.
     keys: Vec<(u32, u32, Protocol)>,
-    edges: Vec<Edge>,
-    /// Per target node: window increase, last values, whether a window exists.
-    inbound: FxHashMap<u32, (EdgeSample, EdgeSample, bool)>,
 }
+
+/// Per target node: window increase, last values, whether a window exists.
+type Inbound = FxHashMap<u32, (EdgeSample, EdgeSample, bool)>;
 
 impl Assembly {
     pub fn new(namespaces: Option<Vec<String>>, window_s: f64) -> Self {
@@ -86,15 +109,7 @@ impl Assembly {
             nodes: NodeTable::new(namespaces),
             window_s,
             keys: Vec::new(),
-            edges: Vec::new(),
-            inbound: FxHashMap::default(),
         }
-    }
-
-    /// Room for `n` more edges.
-    pub fn reserve(&mut self, n: usize) {
-        self.keys.reserve_exact(n);
-        self.edges.reserve_exact(n);
     }
 
     /// Whether an edge between these nodes is kept (either end in scope).
@@ -102,49 +117,37 @@ impl Assembly {
         self.nodes.in_scope(source) || self.nodes.in_scope(target)
     }
 
-    /// Add one edge from its deduped samples: `last` (cumulative) and
-    /// `window` (the increase, `None` without a window).
-    pub fn add_edge(
-        &mut self,
-        (source, target, protocol): (u32, u32, Protocol),
-        last: &EdgeSample,
-        window: Option<&EdgeSample>,
-    ) {
-        let sig = signals(window.map(|w| (w, self.window_s)), last);
-        let inb = self.inbound.entry(target).or_default();
-        inb.1.merge(last);
-        if let Some(w) = window {
-            inb.0.merge(w);
-            inb.2 = true;
-        }
-        self.nodes.used[source as usize] = true;
-        self.nodes.used[target as usize] = true;
-        let identities =
-            (last.source_identity.is_some() || last.target_identity.is_some()).then(|| {
-                Identities {
-                    source: last.source_identity.map(|s| s.to_string()),
-                    target: last.target_identity.map(|s| s.to_string()),
-                }
-            });
-        self.keys.push((source, target, protocol));
-        self.edges.push(Edge {
-            source: String::new(),
-            target: String::new(),
-            service: last.service.map(|s| String::from(&*s.get())),
-            protocol,
-            signals: sig,
-            mtls: mtls(window, last),
-            evidence: vec![Evidence::Metrics],
-            declared: None,
-            responses: responses(window, last),
-            identities,
-            traces: Vec::new(),
-        });
+    /// Add a kept edge's key; its slot.
+    pub fn push_key(&mut self, key: (u32, u32, Protocol)) -> u32 {
+        self.keys.push(key);
+        (self.keys.len() - 1) as u32
+    }
+
+    /// The number of edges added.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether no edge was added.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
     }
 
     /// Nodes (every node an edge touches plus the inventory's workloads in
-    /// scope, sorted by id) and edges (sorted by source, target, protocol).
-    pub fn finish(mut self, inv: &Inventory) -> (Vec<Node>, Vec<Edge>) {
+    /// scope, sorted by id) and edges (sorted by source, target, protocol),
+    /// each edge's samples made by `c`.
+    ///
+    /// The edges are made in output order, on two threads from
+    /// [`PARALLEL_EDGES`] on: the first half of the sorted edges on one, the
+    /// second on the other. A node's inbound traffic is summed over its
+    /// edges in output order, each half apart and then the two halves, at
+    /// every size and thread count alike, so the result does not depend on
+    /// the threads.
+    pub fn finish(mut self, inv: &Inventory, c: &impl Combine) -> (Vec<Node>, Vec<Edge>) {
+        for &(s, t, _) in &self.keys {
+            self.nodes.used[s as usize] = true;
+            self.nodes.used[t as usize] = true;
+        }
         for w in inv.workloads.values() {
             let i = self.nodes.intern(NodeId::workload(&w.namespace, &w.name));
             if self.nodes.in_scope(i) {
@@ -167,39 +170,35 @@ impl Assembly {
         for (pos, &i) in order.iter().enumerate() {
             rank[i as usize] = pos as u32;
         }
-        // Sort small keys, then move each edge once.
-        let mut order_e: Vec<(u32, u32, Protocol, u32)> = self
+        let mut sorted: Vec<(u32, u32, Protocol, u32)> = self
             .keys
             .iter()
             .enumerate()
             .map(|(i, (s, t, p))| (rank[*s as usize], rank[*t as usize], *p, i as u32))
             .collect();
-        order_e.sort_unstable();
-        // Put each edge in place by following the permutation's cycles: no
-        // second vector of edges (each is ≈ 400 bytes).
-        let mut edges = std::mem::take(&mut self.edges);
-        let perm: Vec<u32> = order_e.iter().map(|&(_, _, _, i)| i).collect();
-        drop(order_e);
-        let mut placed = vec![false; perm.len()];
-        for i in 0..perm.len() {
-            if placed[i] {
-                continue;
-            }
-            let mut j = i;
-            loop {
-                placed[j] = true;
-                let k = perm[j] as usize;
-                if k == i {
-                    break;
+        sorted.sort_unstable();
+        let slots: Vec<u32> = sorted.into_iter().map(|(_, _, _, i)| i).collect();
+        drop(rank);
+        let n = slots.len();
+        let half = if n >= PARALLEL_EDGES { n / 2 } else { n };
+        // Every edge is written in place: one vector of edges, never a
+        // second copy of a half (each edge is ≈ 400 bytes).
+        let mut edges = vec![placeholder(); n];
+        let (ea, eb) = edges.split_at_mut(half);
+        let (a, b) = slots.split_at(half);
+        let run = |slots: &[u32], out: &mut [Edge]| self.run(slots, out, &ids, c);
+        let (mut inbound, second) = crate::par::join(!b.is_empty(), || run(a, ea), || run(b, eb));
+        for (t, (w, l, has_w)) in second {
+            match inbound.get_mut(&t) {
+                Some(acc) => {
+                    acc.0.merge(&w);
+                    acc.1.merge(&l);
+                    acc.2 |= has_w;
                 }
-                edges.swap(j, k);
-                j = k;
+                None => {
+                    inbound.insert(t, (w, l, has_w));
+                }
             }
-        }
-        for (e, &i) in edges.iter_mut().zip(&perm) {
-            let (s, t, _) = self.keys[i as usize];
-            e.source.clone_from(&ids[s as usize]);
-            e.target.clone_from(&ids[t as usize]);
         }
         let window_s = self.window_s;
         let nodes = order
@@ -210,8 +209,7 @@ impl Assembly {
                 let hint = table.hints[i as usize].as_ref();
                 let wl = inv.workload(&id);
                 let kind = r.kind();
-                let sig = self
-                    .inbound
+                let sig = inbound
                     .get(&i)
                     .map(|(w, l, has_w)| signals(has_w.then_some((w, window_s)), l));
                 Node {
@@ -232,5 +230,66 @@ impl Assembly {
             })
             .collect();
         (nodes, edges)
+    }
+
+    /// The edges of `slots` written to `out`, in that order; the inbound
+    /// traffic of their targets.
+    fn run(&self, slots: &[u32], out: &mut [Edge], ids: &[String], c: &impl Combine) -> Inbound {
+        let mut inbound = Inbound::default();
+        let mut scratch = Default::default();
+        let mut d = Deduped::default();
+        for (&slot, edge) in slots.iter().zip(out) {
+            let has_window = c.combine(slot, &mut scratch, &mut d);
+            let (source, target, protocol) = self.keys[slot as usize];
+            let last = &d.last;
+            let window = has_window.then_some(&d.window);
+            let inb = inbound.entry(target).or_default();
+            inb.1.merge(last);
+            if let Some(w) = window {
+                inb.0.merge(w);
+                inb.2 = true;
+            }
+            let identities = (last.source_identity.is_some() || last.target_identity.is_some())
+                .then(|| Identities {
+                    source: last.source_identity.map(|s| s.to_string()),
+                    target: last.target_identity.map(|s| s.to_string()),
+                });
+            *edge = Edge {
+                source: ids[source as usize].clone(),
+                target: ids[target as usize].clone(),
+                service: last.service.map(|s| String::from(&*s.get())),
+                protocol,
+                signals: signals(window.map(|w| (w, self.window_s)), last),
+                mtls: mtls(window, last),
+                evidence: vec![Evidence::Metrics],
+                declared: None,
+                responses: responses(window, last),
+                identities,
+                traces: Vec::new(),
+            };
+        }
+        inbound
+    }
+}
+
+/// An edge to be overwritten (allocates nothing).
+fn placeholder() -> Edge {
+    Edge {
+        source: String::new(),
+        target: String::new(),
+        service: None,
+        protocol: Protocol::Http,
+        signals: Default::default(),
+        mtls: Mtls {
+            status: MtlsStatus::Unknown,
+            fraction: None,
+            declared: None,
+            verdict: None,
+        },
+        evidence: Vec::new(),
+        declared: None,
+        responses: Vec::new(),
+        identities: None,
+        traces: Vec::new(),
     }
 }

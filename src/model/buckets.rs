@@ -163,7 +163,12 @@ impl Buckets {
     }
 
     pub fn clear(&mut self) {
-        self.bounds = EMPTY.clone();
+        // An empty layout is left as it is: no reference count of the
+        // shared empty one to touch (two threads clearing scratch samples
+        // would fight over it).
+        if !self.bounds.is_empty() {
+            self.bounds = EMPTY.clone();
+        }
         self.counts.clear();
     }
 

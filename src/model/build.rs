@@ -10,13 +10,13 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
-use crate::model::assemble::Assembly;
+use crate::model::assemble::{Assembly, Combine, Deduped};
 use crate::model::intern::NodeId;
 use crate::model::inventory::Inventory;
 use crate::model::sample::{EdgeKey, EdgeSample, NodeHint, Reporter, ScrapeData};
-use crate::model::signals::{dedupe_into, dedupe_reporters};
+use crate::model::signals::dedupe_into;
 use crate::model::snapshot::{
-    Declared, MeshInfo, MeshKind, Protocol, SNAPSHOT_SCHEMA, Snapshot, SourceStatus,
+    Declared, Edge, MeshInfo, MeshKind, Node, SNAPSHOT_SCHEMA, Snapshot, SourceStatus,
 };
 
 /// One scrape round: every proxy scraped in it, by `namespace/pod`.
@@ -134,8 +134,7 @@ pub fn build_snapshot_refs(inv: &Inventory, rounds: &[&Round], ctx: BuildContext
     let series: usize = last.map_or(0, |l| l.scrapes.values().map(|p| p.data.edges.len()).sum());
     let mut index: FxHashMap<EdgeKey, u32> =
         FxHashMap::with_capacity_and_hasher(series / 2, Default::default());
-    // Each edge's key, and every sample as (slot, part) in scrape order.
-    let mut slots: Vec<(u32, u32, Protocol)> = Vec::new();
+    // Every sample as (slot, part) in scrape order.
     let mut parts: Vec<(u32, Part<'_>)> = Vec::with_capacity(series);
     // The previous round's samples of the current pod (reused per pod).
     let mut prev_index: FxHashMap<(EdgeKey, Reporter), &EdgeSample> = FxHashMap::default();
@@ -156,8 +155,7 @@ pub fn build_snapshot_refs(inv: &Inventory, rounds: &[&Round], ctx: BuildContext
                     let s = asm.nodes.intern(key.source);
                     let t = asm.nodes.intern(key.target);
                     let slot = if asm.keeps(s, t) {
-                        slots.push((s, t, key.protocol));
-                        (slots.len() - 1) as u32
+                        asm.push_key((s, t, key.protocol))
                     } else {
                         u32::MAX
                     };
@@ -209,7 +207,7 @@ pub fn build_snapshot_refs(inv: &Inventory, rounds: &[&Round], ctx: BuildContext
     drop(prev_index);
     // Group the parts by slot (a counting sort: stable, so each edge sees
     // its parts in scrape order), without a vector per edge.
-    let mut start = vec![0u32; slots.len() + 1];
+    let mut start = vec![0u32; asm.len() + 1];
     for (slot, _) in &parts {
         start[*slot as usize + 1] += 1;
     }
@@ -224,24 +222,30 @@ pub fn build_snapshot_refs(inv: &Inventory, rounds: &[&Round], ctx: BuildContext
         *at += 1;
     }
     drop(fill);
-    asm.reserve(slots.len());
-    let mut scratch = Scratch::default();
-    let mut edge_parts: Vec<&Part<'_>> = Vec::new();
-    for (slot, k) in slots.into_iter().enumerate() {
-        edge_parts.clear();
-        edge_parts.extend(
-            grouped[start[slot] as usize..start[slot + 1] as usize]
-                .iter()
-                .map(|&i| &parts[i as usize].1),
-        );
-        let has_window = scratch.combine(&edge_parts);
-        asm.add_edge(
-            k,
-            &scratch.last_out,
-            has_window.then_some(&scratch.window_out),
-        );
+    let grouped = Grouped {
+        parts,
+        start,
+        grouped,
+    };
+    let (nodes, edges) = asm.finish(inv, &grouped);
+    finish(inv, nodes, edges, meshes, window_s, at_ms, ctx)
+}
+
+/// Every sample of the window by edge: `parts[grouped[start[slot]..start[slot + 1]]]`.
+struct Grouped<'a> {
+    parts: Vec<(u32, Part<'a>)>,
+    start: Vec<u32>,
+    grouped: Vec<u32>,
+}
+
+impl Combine for Grouped<'_> {
+    type Scratch = Scratch;
+
+    fn combine(&self, slot: u32, scratch: &mut Scratch, out: &mut Deduped) -> bool {
+        let slot = slot as usize;
+        let mine = &self.grouped[self.start[slot] as usize..self.start[slot + 1] as usize];
+        scratch.combine(mine.iter().map(|&i| &self.parts[i as usize].1), out)
     }
-    finish(inv, asm, meshes, window_s, at_ms, ctx)
 }
 
 /// One pod's sample of an edge: the last value and, when the pod was
@@ -262,47 +266,82 @@ struct Scratch {
     /// Window increases by reporter.
     window: [EdgeSample; 2],
     increase: EdgeSample,
-    last_out: EdgeSample,
-    window_out: EdgeSample,
 }
 
 impl Scratch {
-    /// An edge's parts → its deduped last values and window increase
-    /// (`last_out`, `window_out`); whether there is a window.
-    fn combine(&mut self, parts: &[&Part<'_>]) -> bool {
+    /// An edge's parts (in scrape order) → its deduped last values and
+    /// window increase in `out`; whether there is a window.
+    fn combine<'p>(
+        &mut self,
+        parts: impl Iterator<Item = &'p Part<'p>> + Clone,
+        out: &mut Deduped,
+    ) -> bool {
         // Per reporter: no part yet, one (borrowed), or several (merged in `last`).
         let mut last: [Option<Option<&EdgeSample>>; 2] = [None, None];
         let mut has_window = [false; 2];
-        for p in parts {
-            let i = p.reporter as usize;
-            match last[i] {
-                None => last[i] = Some(Some(p.last)),
-                Some(Some(one)) => {
-                    self.last[i].copy_from(one);
-                    self.last[i].merge(p.last);
-                    last[i] = Some(None);
-                }
-                Some(None) => self.last[i].merge(p.last),
-            }
-            if let Some(prev) = p.prev {
-                if has_window[i] {
-                    p.last.increase_into(prev, &mut self.increase);
-                    self.window[i].merge(&self.increase);
-                } else {
-                    p.last.increase_into(prev, &mut self.window[i]);
-                    has_window[i] = true;
-                }
-            }
+        // The callee's parts first: when its window has a latency histogram,
+        // the caller's is never used (`dedupe_into`), so it is not read.
+        let dest = Reporter::Destination as usize;
+        for p in parts
+            .clone()
+            .filter(|p| p.reporter == Reporter::Destination)
+        {
+            self.add(p, true, &mut last, &mut has_window);
+        }
+        let w = &self.window[dest];
+        let source_latency = !has_window[dest] || (w.latency.is_empty() && w.latency_count == 0.0);
+        for p in parts.filter(|p| p.reporter == Reporter::Source) {
+            self.add(p, source_latency, &mut last, &mut has_window);
         }
         let pick = |i: usize| match last[i] {
             None => None,
             Some(Some(one)) => Some(one),
             Some(None) => Some(&self.last[i]),
         };
-        dedupe_into(pick(0), pick(1), &mut self.last_out);
+        dedupe_into(pick(0), pick(1), &mut out.last);
         let win = |i: usize| has_window[i].then_some(&self.window[i]);
-        dedupe_into(win(0), win(1), &mut self.window_out);
+        dedupe_into(win(0), win(1), &mut out.window);
         has_window[0] || has_window[1]
+    }
+}
+
+impl Scratch {
+    /// Add one part to its reporter's last values and window increase
+    /// (without the latency histogram unless `latency`).
+    fn add<'p>(
+        &mut self,
+        p: &'p Part<'p>,
+        latency: bool,
+        last: &mut [Option<Option<&'p EdgeSample>>; 2],
+        has_window: &mut [bool; 2],
+    ) {
+        let i = p.reporter as usize;
+        match last[i] {
+            None => last[i] = Some(Some(p.last)),
+            Some(Some(one)) => {
+                self.last[i].copy_from(one);
+                self.last[i].merge(p.last);
+                last[i] = Some(None);
+            }
+            Some(None) => self.last[i].merge(p.last),
+        }
+        let Some(prev) = p.prev else {
+            return;
+        };
+        let into = if has_window[i] {
+            &mut self.increase
+        } else {
+            &mut self.window[i]
+        };
+        if latency {
+            p.last.increase_into(prev, into);
+        } else {
+            p.last.increase_without_latency_into(prev, into);
+        }
+        if has_window[i] {
+            self.window[i].merge(&self.increase);
+        }
+        has_window[i] = true;
     }
 }
 
@@ -357,28 +396,61 @@ pub fn build_from_inputs(inv: &Inventory, inputs: EdgeInputs, ctx: BuildContext)
     for (node, h) in &inputs.hints {
         asm.nodes.hint(*node, h);
     }
+    // Each kept edge's accumulated samples, by slot.
+    let mut accs: Vec<&EdgeAcc> = Vec::new();
     for (key, acc) in &inputs.edges {
         let s = asm.nodes.intern(key.source);
         let t = asm.nodes.intern(key.target);
-        if !asm.keeps(s, t) {
-            continue;
+        if asm.keeps(s, t) {
+            asm.push_key((s, t, key.protocol));
+            accs.push(acc);
         }
-        let last = dedupe_reporters(&acc.last);
-        let window = acc.has_window.then(|| dedupe_reporters(&acc.window));
-        asm.add_edge((s, t, key.protocol), &last, window.as_ref());
     }
-    finish(inv, asm, inputs.meshes, inputs.window_s, inputs.at_ms, ctx)
+    let (nodes, edges) = asm.finish(inv, &ByAcc(accs));
+    finish(
+        inv,
+        nodes,
+        edges,
+        inputs.meshes,
+        inputs.window_s,
+        inputs.at_ms,
+        ctx,
+    )
+}
+
+/// Edges accumulated by reporter ([`EdgeInputs`]), by slot.
+struct ByAcc<'a>(Vec<&'a EdgeAcc>);
+
+impl Combine for ByAcc<'_> {
+    type Scratch = ();
+
+    fn combine(&self, slot: u32, _: &mut (), out: &mut Deduped) -> bool {
+        let acc = self.0[slot as usize];
+        let (s, d) = by_reporter(&acc.last);
+        dedupe_into(s, d, &mut out.last);
+        if acc.has_window {
+            let (s, d) = by_reporter(&acc.window);
+            dedupe_into(s, d, &mut out.window);
+        }
+        acc.has_window
+    }
+}
+
+/// The source's and the destination's sample in a list by reporter.
+fn by_reporter(v: &[(Reporter, EdgeSample)]) -> (Option<&EdgeSample>, Option<&EdgeSample>) {
+    let pick = |r: Reporter| v.iter().find(|(x, _)| *x == r).map(|(_, s)| s);
+    (pick(Reporter::Source), pick(Reporter::Destination))
 }
 
 fn finish(
     inv: &Inventory,
-    asm: Assembly,
+    nodes: Vec<Node>,
+    edges: Vec<Edge>,
     meshes: Vec<MeshKind>,
     window_s: f64,
     at_ms: i64,
     ctx: BuildContext,
 ) -> Snapshot {
-    let (nodes, edges) = asm.finish(inv);
     let mesh_kind = match inv.mesh_kind() {
         MeshKind::None => match meshes.as_slice() {
             [] => MeshKind::None,

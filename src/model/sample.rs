@@ -265,14 +265,38 @@ impl EdgeSample {
     /// [`EdgeSample::increase_counters`] written into `out`, reusing its
     /// allocations (the graph build keeps one scratch sample per reporter).
     pub fn increase_into(&self, first: Option<&EdgeSample>, out: &mut EdgeSample) {
+        self.increase_counters_into(first, out, true);
+    }
+
+    /// [`EdgeSample::increase_into`] without the latency histogram: `out`'s
+    /// is left empty, with a sum and count of 0, and the histogram of
+    /// neither sample is read (the graph build needs none from a caller
+    /// whose callee reported one: see `signals::dedupe`).
+    pub fn increase_without_latency_into(&self, first: Option<&EdgeSample>, out: &mut EdgeSample) {
+        self.increase_counters_into(first, out, false);
+    }
+
+    fn increase_counters_into(
+        &self,
+        first: Option<&EdgeSample>,
+        out: &mut EdgeSample,
+        latency: bool,
+    ) {
         out.service = None;
         out.source_identity = None;
         out.target_identity = None;
+        if !latency {
+            out.latency.clear();
+            out.latency_sum = 0.0;
+            out.latency_count = 0.0;
+        }
         let Some(first) = first else {
             out.requests.clone_from(&self.requests);
-            out.latency.copy_from(&self.latency);
-            out.latency_sum = self.latency_sum;
-            out.latency_count = self.latency_count;
+            if latency {
+                out.latency.copy_from(&self.latency);
+                out.latency_sum = self.latency_sum;
+                out.latency_count = self.latency_count;
+            }
             out.tcp.clone_from(&self.tcp);
             return;
         };
@@ -293,6 +317,29 @@ impl EdgeSample {
                 .enumerate()
                 .map(|(i, (k, v))| (*k, counter_increase(lookup_req(i, k), *v))),
         );
+        if latency {
+            self.latency_increase_into(first, out);
+        }
+        match &self.tcp {
+            Some(b) => {
+                let a = first.tcp.as_deref().unwrap_or(&[NO_TCP; 3]);
+                let t = out.tcp.get_or_insert_with(|| Box::new([NO_TCP; 3]));
+                for i in 0..3 {
+                    t[i] = Tcp {
+                        sent: counter_increase(a[i].sent, b[i].sent),
+                        received: counter_increase(a[i].received, b[i].received),
+                        opened: counter_increase(a[i].opened, b[i].opened),
+                        closed: counter_increase(a[i].closed, b[i].closed),
+                        open: b[i].open,
+                    };
+                }
+            }
+            None => out.tcp = None,
+        }
+    }
+
+    /// The latency histogram's increase from `first` to `self`, into `out`.
+    fn latency_increase_into(&self, first: &EdgeSample, out: &mut EdgeSample) {
         // A histogram resets as a whole: if its count went down, every bucket
         // restarted.
         let hist_reset = self.latency_count < first.latency_count;
@@ -316,22 +363,6 @@ impl EdgeSample {
         } else {
             counter_increase(first.latency_sum, self.latency_sum)
         };
-        match &self.tcp {
-            Some(b) => {
-                let a = first.tcp.as_deref().unwrap_or(&[NO_TCP; 3]);
-                let t = out.tcp.get_or_insert_with(|| Box::new([NO_TCP; 3]));
-                for i in 0..3 {
-                    t[i] = Tcp {
-                        sent: counter_increase(a[i].sent, b[i].sent),
-                        received: counter_increase(a[i].received, b[i].received),
-                        opened: counter_increase(a[i].opened, b[i].opened),
-                        closed: counter_increase(a[i].closed, b[i].closed),
-                        open: b[i].open,
-                    };
-                }
-            }
-            None => out.tcp = None,
-        }
     }
 
     /// Make `self` a copy of `other`, reusing its allocations.

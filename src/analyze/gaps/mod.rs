@@ -18,7 +18,7 @@ use crate::analyze::index::Idx;
 use crate::model::snapshot::{Edge, Gap, MtlsStatus, Node, Severity, Snapshot};
 
 /// From this many edges on, the rules run on two threads.
-pub(crate) const PARALLEL_EDGES: usize = 2_000;
+pub(crate) const PARALLEL_EDGES: usize = crate::par::EDGES_WORTH_A_THREAD;
 
 /// Everything a rule reads.
 pub struct Ctx<'a> {
