@@ -5,10 +5,12 @@
 //! and per-node bookkeeping hashes integers, and id strings are rendered
 //! once per node when the snapshot is written.
 
+use std::sync::Arc;
+
 use rustc_hash::FxHashMap;
 
 use crate::model::ids::NodeRef;
-use crate::model::intern::NodeId;
+use crate::model::intern::{NodeId, Sym};
 use crate::model::inventory::Inventory;
 use crate::model::sample::{EdgeSample, NodeHint};
 use crate::model::signals::{mtls, responses, signals};
@@ -90,6 +92,10 @@ pub trait Combine: Sync {
     /// Fill `out` with the samples of the edge in `slot`; whether it has a
     /// window (`out.window` is then the increase).
     fn combine(&self, slot: u32, scratch: &mut Self::Scratch, out: &mut Deduped) -> bool;
+
+    /// Read the samples of these slots into the cache before they are
+    /// combined one by one (see [`Assembly::run`]); nothing by default.
+    fn touch(&self, _slots: &[u32]) {}
 }
 
 /// The edges' keys collected so far, with the node table they index.
@@ -101,7 +107,7 @@ pub struct Assembly {
 }
 
 /// Per target node: window increase, last values, whether a window exists.
-type Inbound = FxHashMap<u32, (EdgeSample, EdgeSample, bool)>;
+type Inbound = Vec<Option<(EdgeSample, EdgeSample, bool)>>;
 
 impl Assembly {
     pub fn new(namespaces: Option<Vec<String>>, window_s: f64) -> Self {
@@ -188,16 +194,15 @@ impl Assembly {
         let (a, b) = slots.split_at(half);
         let run = |slots: &[u32], out: &mut [Edge]| self.run(slots, out, &ids, c);
         let (mut inbound, second) = crate::par::join(!b.is_empty(), || run(a, ea), || run(b, eb));
-        for (t, (w, l, has_w)) in second {
-            match inbound.get_mut(&t) {
-                Some(acc) => {
+        for (acc, theirs) in inbound.iter_mut().zip(second) {
+            match (acc, theirs) {
+                (Some(acc), Some((w, l, has_w))) => {
                     acc.0.merge(&w);
                     acc.1.merge(&l);
                     acc.2 |= has_w;
                 }
-                None => {
-                    inbound.insert(t, (w, l, has_w));
-                }
+                (acc @ None, theirs) => *acc = theirs,
+                (Some(_), None) => {}
             }
         }
         let window_s = self.window_s;
@@ -209,8 +214,8 @@ impl Assembly {
                 let hint = table.hints[i as usize].as_ref();
                 let wl = inv.workload(&id);
                 let kind = r.kind();
-                let sig = inbound
-                    .get(&i)
+                let sig = inbound[i as usize]
+                    .as_ref()
                     .map(|(w, l, has_w)| signals(has_w.then_some((w, window_s)), l));
                 Node {
                     kind,
@@ -233,42 +238,96 @@ impl Assembly {
     }
 
     /// The edges of `slots` written to `out`, in that order; the inbound
-    /// traffic of their targets.
+    /// traffic of their targets, by node.
+    ///
+    /// The samples an edge reads lie all over the rounds, and reading them
+    /// one edge at a time waits on each cache miss in turn. So the edges go
+    /// in batches: the samples and the targets' inbound totals of a whole
+    /// batch are read first in short loops, whose reads the processor
+    /// overlaps, and the batch's edges are then made from the cache
+    /// (≈ 1.5× less time for the per-edge work of the bench).
     fn run(&self, slots: &[u32], out: &mut [Edge], ids: &[String], c: &impl Combine) -> Inbound {
-        let mut inbound = Inbound::default();
+        let mut inbound: Inbound = vec![None; self.nodes.refs.len()];
         let mut scratch = Default::default();
         let mut d = Deduped::default();
-        for (&slot, edge) in slots.iter().zip(out) {
-            let has_window = c.combine(slot, &mut scratch, &mut d);
-            let (source, target, protocol) = self.keys[slot as usize];
-            let last = &d.last;
-            let window = has_window.then_some(&d.window);
-            let inb = inbound.entry(target).or_default();
-            inb.1.merge(last);
-            if let Some(w) = window {
-                inb.0.merge(w);
-                inb.2 = true;
+        let mut names = Names::default();
+        for (batch, out) in slots.chunks(BATCH).zip(out.chunks_mut(BATCH)) {
+            c.touch(batch);
+            let targets = || batch.iter().map(|&s| self.keys[s as usize].1 as usize);
+            touch(
+                targets().filter_map(|t| inbound[t].as_ref()),
+                |(w, l, _)| [w, l],
+            );
+            for (&slot, edge) in batch.iter().zip(out) {
+                let has_window = c.combine(slot, &mut scratch, &mut d);
+                let (source, target, protocol) = self.keys[slot as usize];
+                let last = &d.last;
+                let window = has_window.then_some(&d.window);
+                let inb = inbound[target as usize].get_or_insert_default();
+                inb.1.merge(last);
+                if let Some(w) = window {
+                    inb.0.merge(w);
+                    inb.2 = true;
+                }
+                let identities = (last.source_identity.is_some() || last.target_identity.is_some())
+                    .then(|| Identities {
+                        source: last.source_identity.map(|s| names.string(s)),
+                        target: last.target_identity.map(|s| names.string(s)),
+                    });
+                *edge = Edge {
+                    source: ids[source as usize].clone(),
+                    target: ids[target as usize].clone(),
+                    service: last.service.map(|s| names.string(s)),
+                    protocol,
+                    signals: signals(window.map(|w| (w, self.window_s)), last),
+                    mtls: mtls(window, last),
+                    evidence: vec![Evidence::Metrics],
+                    declared: None,
+                    responses: responses(window, last),
+                    identities,
+                    traces: Vec::new(),
+                };
             }
-            let identities = (last.source_identity.is_some() || last.target_identity.is_some())
-                .then(|| Identities {
-                    source: last.source_identity.map(|s| s.to_string()),
-                    target: last.target_identity.map(|s| s.to_string()),
-                });
-            *edge = Edge {
-                source: ids[source as usize].clone(),
-                target: ids[target as usize].clone(),
-                service: last.service.map(|s| String::from(&*s.get())),
-                protocol,
-                signals: signals(window.map(|w| (w, self.window_s)), last),
-                mtls: mtls(window, last),
-                evidence: vec![Evidence::Metrics],
-                declared: None,
-                responses: responses(window, last),
-                identities,
-                traces: Vec::new(),
-            };
         }
         inbound
+    }
+}
+
+/// Edges made per batch in [`Assembly::run`]: the samples of 64 edges fit
+/// in a core's cache (64 was faster than 32 and 128 on the bench).
+const BATCH: usize = 64;
+
+/// Read `items` and then the samples they hold (`samples` of each) into the
+/// cache: each sample's own fields in one loop, then what they point to in
+/// another, every read independent of the others in its loop.
+pub fn touch<'a, T: 'a, const N: usize>(
+    items: impl Iterator<Item = &'a T> + Clone,
+    samples: impl Fn(&'a T) -> [&'a EdgeSample; N],
+) {
+    let mut sum = 0.0;
+    for item in items.clone() {
+        for s in samples(item) {
+            sum += s.latency_count;
+        }
+    }
+    for item in items {
+        for s in samples(item) {
+            sum += s.heads();
+        }
+    }
+    std::hint::black_box(sum);
+}
+
+/// Interned names resolved once per thread: [`Sym::get`] takes the
+/// process-wide table's lock and counts a reference to the shared string,
+/// which two threads resolving the same Service on every edge would fight
+/// over.
+#[derive(Default)]
+struct Names(FxHashMap<Sym, Arc<str>>);
+
+impl Names {
+    fn string(&mut self, s: Sym) -> String {
+        String::from(&**self.0.entry(s).or_insert_with(|| s.get()))
     }
 }
 

@@ -10,7 +10,7 @@ use std::collections::BTreeMap;
 
 use rustc_hash::FxHashMap;
 
-use crate::model::assemble::{Assembly, Combine, Deduped};
+use crate::model::assemble::{Assembly, Combine, Deduped, touch};
 use crate::model::intern::NodeId;
 use crate::model::inventory::Inventory;
 use crate::model::sample::{EdgeKey, EdgeSample, NodeHint, Reporter, ScrapeData};
@@ -245,6 +245,17 @@ impl Combine for Grouped<'_> {
         let slot = slot as usize;
         let mine = &self.grouped[self.start[slot] as usize..self.start[slot + 1] as usize];
         scratch.combine(mine.iter().map(|&i| &self.parts[i as usize].1), out)
+    }
+
+    fn touch(&self, slots: &[u32]) {
+        let parts = slots.iter().flat_map(|&slot| {
+            let slot = slot as usize;
+            self.grouped[self.start[slot] as usize..self.start[slot + 1] as usize]
+                .iter()
+                .map(|&i| &self.parts[i as usize].1)
+        });
+        // A part's sample, and the one a round earlier (itself when none).
+        touch(parts, |p| [p.last, p.prev.flatten().unwrap_or(p.last)]);
     }
 }
 

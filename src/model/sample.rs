@@ -365,6 +365,14 @@ impl EdgeSample {
         };
     }
 
+    /// The first value of each of the sample's allocations (its requests
+    /// and its latency counts), to bring them into the cache ahead of use
+    /// (see `model::assemble::touch`).
+    pub fn heads(&self) -> f64 {
+        self.requests.first().map_or(0.0, |r| r.1)
+            + self.latency.counts().first().copied().unwrap_or(0.0)
+    }
+
     /// Make `self` a copy of `other`, reusing its allocations.
     pub fn copy_from(&mut self, other: &EdgeSample) {
         self.service = other.service;
