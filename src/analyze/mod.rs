@@ -128,7 +128,7 @@ pub fn analyze(
         };
         // The gaps and the per-edge verdicts are independent.
         let (found, (edge_declared, verdicts)) = crate::par::join(
-            snap.edges.len() >= gaps::PARALLEL_EDGES,
+            snap.edges.len() >= crate::par::EDGES_WORTH_A_THREAD,
             || gaps::run_all(&ctx),
             per_edge,
         );

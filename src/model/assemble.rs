@@ -73,9 +73,6 @@ impl NodeTable {
     }
 }
 
-/// From this many edges on, the per-edge work runs on two threads.
-const PARALLEL_EDGES: usize = crate::par::EDGES_WORTH_A_THREAD;
-
 /// One edge's deduped samples, written by a [`Combine`]: the cumulative
 /// values at the end of the window and the increase over it.
 #[derive(Default)]
@@ -130,13 +127,8 @@ impl Assembly {
     }
 
     /// The number of edges added.
-    pub fn len(&self) -> usize {
+    pub(crate) fn len(&self) -> usize {
         self.keys.len()
-    }
-
-    /// Whether no edge was added.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
     }
 
     /// Nodes (every node an edge touches plus the inventory's workloads in
@@ -144,7 +136,7 @@ impl Assembly {
     /// each edge's samples made by `c`.
     ///
     /// The edges are made in output order, on two threads from
-    /// [`PARALLEL_EDGES`] on: the first half of the sorted edges on one, the
+    /// [`crate::par::EDGES_WORTH_A_THREAD`] on: the first half of the sorted edges on one, the
     /// second on the other. A node's inbound traffic is summed over its
     /// edges in output order, each half apart and then the two halves, at
     /// every size and thread count alike, so the result does not depend on
@@ -186,7 +178,11 @@ impl Assembly {
         let slots: Vec<u32> = sorted.into_iter().map(|(_, _, _, i)| i).collect();
         drop(rank);
         let n = slots.len();
-        let half = if n >= PARALLEL_EDGES { n / 2 } else { n };
+        let half = if n >= crate::par::EDGES_WORTH_A_THREAD {
+            n / 2
+        } else {
+            n
+        };
         // Every edge is written in place: one vector of edges, never a
         // second copy of a half (each edge is ≈ 400 bytes).
         let mut edges = vec![placeholder(); n];
@@ -300,7 +296,7 @@ const BATCH: usize = 64;
 /// Read `items` and then the samples they hold (`samples` of each) into the
 /// cache: each sample's own fields in one loop, then what they point to in
 /// another, every read independent of the others in its loop.
-pub fn touch<'a, T: 'a, const N: usize>(
+pub(crate) fn touch<'a, T: 'a, const N: usize>(
     items: impl Iterator<Item = &'a T> + Clone,
     samples: impl Fn(&'a T) -> [&'a EdgeSample; N],
 ) {

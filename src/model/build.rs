@@ -14,7 +14,7 @@ use crate::model::assemble::{Assembly, Combine, Deduped, touch};
 use crate::model::intern::NodeId;
 use crate::model::inventory::Inventory;
 use crate::model::sample::{EdgeKey, EdgeSample, NodeHint, Reporter, ScrapeData};
-use crate::model::signals::dedupe_into;
+use crate::model::signals::{by_reporter, dedupe_into};
 use crate::model::snapshot::{
     Declared, Edge, MeshInfo, MeshKind, Node, SNAPSHOT_SCHEMA, Snapshot, SourceStatus,
 };
@@ -238,22 +238,25 @@ struct Grouped<'a> {
     grouped: Vec<u32>,
 }
 
+impl<'a> Grouped<'a> {
+    /// The parts of the edge in `slot`, in scrape order.
+    fn of(&self, slot: u32) -> impl Iterator<Item = &Part<'a>> + Clone {
+        let slot = slot as usize;
+        self.grouped[self.start[slot] as usize..self.start[slot + 1] as usize]
+            .iter()
+            .map(|&i| &self.parts[i as usize].1)
+    }
+}
+
 impl Combine for Grouped<'_> {
     type Scratch = Scratch;
 
     fn combine(&self, slot: u32, scratch: &mut Scratch, out: &mut Deduped) -> bool {
-        let slot = slot as usize;
-        let mine = &self.grouped[self.start[slot] as usize..self.start[slot + 1] as usize];
-        scratch.combine(mine.iter().map(|&i| &self.parts[i as usize].1), out)
+        scratch.combine(self.of(slot), out)
     }
 
     fn touch(&self, slots: &[u32]) {
-        let parts = slots.iter().flat_map(|&slot| {
-            let slot = slot as usize;
-            self.grouped[self.start[slot] as usize..self.start[slot + 1] as usize]
-                .iter()
-                .map(|&i| &self.parts[i as usize].1)
-        });
+        let parts = slots.iter().flat_map(|&slot| self.of(slot));
         // A part's sample, and the one a round earlier (itself when none).
         touch(parts, |p| [p.last, p.prev.flatten().unwrap_or(p.last)]);
     }
@@ -314,9 +317,7 @@ impl Scratch {
         dedupe_into(win(0), win(1), &mut out.window);
         has_window[0] || has_window[1]
     }
-}
 
-impl Scratch {
     /// Add one part to its reporter's last values and window increase
     /// (without the latency histogram unless `latency`).
     fn add<'p>(
@@ -445,12 +446,6 @@ impl Combine for ByAcc<'_> {
         }
         acc.has_window
     }
-}
-
-/// The source's and the destination's sample in a list by reporter.
-fn by_reporter(v: &[(Reporter, EdgeSample)]) -> (Option<&EdgeSample>, Option<&EdgeSample>) {
-    let pick = |r: Reporter| v.iter().find(|(x, _)| *x == r).map(|(_, s)| s);
-    (pick(Reporter::Source), pick(Reporter::Destination))
 }
 
 fn finish(

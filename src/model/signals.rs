@@ -68,10 +68,10 @@ fn add_source_only(out: &mut EdgeSample, s: &EdgeSample) {
     out.target_identity = out.target_identity.or(s.target_identity);
 }
 
-/// Pick the per-reporter samples out of a small list and dedupe them.
-pub fn dedupe_reporters(by_reporter: &[(Reporter, EdgeSample)]) -> EdgeSample {
-    let get = |r: Reporter| by_reporter.iter().find(|(x, _)| *x == r).map(|(_, s)| s);
-    dedupe(get(Reporter::Source), get(Reporter::Destination))
+/// The source's and the destination's sample in a small list by reporter.
+pub fn by_reporter(v: &[(Reporter, EdgeSample)]) -> (Option<&EdgeSample>, Option<&EdgeSample>) {
+    let pick = |r: Reporter| v.iter().find(|(x, _)| *x == r).map(|(_, s)| s);
+    (pick(Reporter::Source), pick(Reporter::Destination))
 }
 
 fn finite(v: f64) -> Option<f64> {

@@ -17,9 +17,6 @@ use rustc_hash::{FxHashMap, FxHashSet};
 use crate::analyze::index::Idx;
 use crate::model::snapshot::{Edge, Gap, MtlsStatus, Node, Severity, Snapshot};
 
-/// From this many edges on, the rules run on two threads.
-pub(crate) const PARALLEL_EDGES: usize = crate::par::EDGES_WORTH_A_THREAD;
-
 /// Everything a rule reads.
 pub struct Ctx<'a> {
     pub snap: &'a Snapshot,
@@ -64,7 +61,7 @@ impl<'a> Ctx<'a> {
             )
         };
         let (indexed, target_modes) = crate::par::join(
-            snap.edges.len() >= PARALLEL_EDGES,
+            snap.edges.len() >= crate::par::EDGES_WORTH_A_THREAD,
             || Self::index_edges(snap, model, &callers),
             modes,
         );
@@ -289,7 +286,11 @@ pub fn run_all(ctx: &Ctx) -> Vec<Gap> {
         out.extend(failing_edge::check(ctx));
         out
     };
-    let (mut out, rest) = crate::par::join(ctx.snap.edges.len() >= PARALLEL_EDGES, first, second);
+    let (mut out, rest) = crate::par::join(
+        ctx.snap.edges.len() >= crate::par::EDGES_WORTH_A_THREAD,
+        first,
+        second,
+    );
     out.extend(rest);
     out.sort_by(|a, b| (a.severity, &a.kind, &a.subject).cmp(&(b.severity, &b.kind, &b.subject)));
     out.dedup_by(|a, b| a.kind == b.kind && a.subject == b.subject);
