@@ -12,8 +12,8 @@ use rustc_hash::FxHashMap;
 use crate::model::ids::NodeRef;
 use crate::model::intern::{NodeId, Sym};
 use crate::model::inventory::Inventory;
-use crate::model::sample::{EdgeSample, NodeHint};
-use crate::model::signals::{mtls, responses, signals};
+use crate::model::sample::{EdgeSample, Lifetime, NodeHint};
+use crate::model::signals::{mtls, responses, signals, signals_with};
 use crate::model::snapshot::{
     Edge, Evidence, Identities, Mtls, MtlsStatus, Node, NodeKind, Protocol,
 };
@@ -103,8 +103,9 @@ pub struct Assembly {
     keys: Vec<(u32, u32, Protocol)>,
 }
 
-/// Per target node: window increase, last values, whether a window exists.
-type Inbound = Vec<Option<(EdgeSample, EdgeSample, bool)>>;
+/// Per target node: window increase, what the last values say beyond it,
+/// whether a window exists.
+type Inbound = Vec<Option<(EdgeSample, Lifetime, bool)>>;
 
 impl Assembly {
     pub fn new(namespaces: Option<Vec<String>>, window_s: f64) -> Self {
@@ -168,14 +169,21 @@ impl Assembly {
         for (pos, &i) in order.iter().enumerate() {
             rank[i as usize] = pos as u32;
         }
-        let mut sorted: Vec<(u32, u32, Protocol, u32)> = self
+        // (source rank, target rank, protocol, slot) packed in one integer,
+        // most significant first, so one comparison orders two edges.
+        let mut sorted: Vec<u128> = self
             .keys
             .iter()
             .enumerate()
-            .map(|(i, (s, t, p))| (rank[*s as usize], rank[*t as usize], *p, i as u32))
+            .map(|(i, (s, t, p))| {
+                (u128::from(rank[*s as usize]) << 96)
+                    | (u128::from(rank[*t as usize]) << 64)
+                    | (u128::from(*p as u8) << 32)
+                    | i as u128
+            })
             .collect();
         sorted.sort_unstable();
-        let slots: Vec<u32> = sorted.into_iter().map(|(_, _, _, i)| i).collect();
+        let slots: Vec<u32> = sorted.into_iter().map(|k| k as u32).collect();
         drop(rank);
         let n = slots.len();
         let half = if n >= crate::par::EDGES_WORTH_A_THREAD {
@@ -210,9 +218,9 @@ impl Assembly {
                 let hint = table.hints[i as usize].as_ref();
                 let wl = inv.workload(&id);
                 let kind = r.kind();
-                let sig = inbound[i as usize]
-                    .as_ref()
-                    .map(|(w, l, has_w)| signals(has_w.then_some((w, window_s)), l));
+                let sig = inbound[i as usize].as_ref().map(|(w, l, has_w)| {
+                    signals_with(has_w.then_some((w, window_s)), l.has_requests, l.tcp_all())
+                });
                 Node {
                     kind,
                     namespace: r.namespace().map(str::to_string),
@@ -252,7 +260,7 @@ impl Assembly {
             let targets = || batch.iter().map(|&s| self.keys[s as usize].1 as usize);
             touch(
                 targets().filter_map(|t| inbound[t].as_ref()),
-                |(w, l, _)| [w, l],
+                |(w, _, _)| [w],
             );
             for (&slot, edge) in batch.iter().zip(out) {
                 let has_window = c.combine(slot, &mut scratch, &mut d);
@@ -260,7 +268,7 @@ impl Assembly {
                 let last = &d.last;
                 let window = has_window.then_some(&d.window);
                 let inb = inbound[target as usize].get_or_insert_default();
-                inb.1.merge(last);
+                inb.1.add(last);
                 if let Some(w) = window {
                     inb.0.merge(w);
                     inb.2 = true;

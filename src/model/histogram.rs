@@ -44,27 +44,49 @@ pub fn quantiles_of<const N: usize>(
         &mut heap
     };
     let prepared = prepare(buf);
-    qs.map(|q| match prepared {
-        _ if q.is_nan() => None,
-        _ if q < 0.0 => Some(f64::NEG_INFINITY),
-        _ if q > 1.0 => Some(f64::INFINITY),
-        Some(b) => quantile_of(q, b),
-        None => None,
-    })
+    let mut out = [None; N];
+    // The bucket holding each rank; a higher rank's is never before a
+    // lower one's (the counts are monotonic), so the search goes on from it.
+    let mut from = (0, f64::NEG_INFINITY);
+    for (q, out) in qs.into_iter().zip(&mut out) {
+        *out = match prepared {
+            _ if q.is_nan() => None,
+            _ if q < 0.0 => Some(f64::NEG_INFINITY),
+            _ if q > 1.0 => Some(f64::INFINITY),
+            Some(b) => quantile_of(q, b, &mut from),
+            None => None,
+        };
+    }
+    out
 }
 
 /// Sort, coalesce and make monotonic the buckets in `b` (NaN bounds
 /// already dropped), in place; `None` where Prometheus gives NaN whatever
 /// the quantile (no `+Inf`, fewer than two buckets).
 fn prepare(b: &mut [(f64, f64)]) -> Option<&[(f64, f64)]> {
-    // Stable, as before: equal bounds are summed in their original order.
-    b.sort_by(|x, y| x.0.total_cmp(&y.0));
+    // Bounds already strictly increasing (a proxy's histogram, as exposed)
+    // need neither the sort nor the coalescing: both would leave them as
+    // they are.
+    let ordered = b.windows(2).all(|w| w[0].0 < w[1].0);
+    if !ordered {
+        // Stable, as before: equal bounds are summed in their original order.
+        b.sort_by(|x, y| x.0.total_cmp(&y.0));
+    }
     match b.last() {
         Some((le, _)) if *le == f64::INFINITY => {}
         _ => return None,
     }
-    // Coalesce buckets with the same upper bound (as `Vec::dedup_by`: each
-    // bucket is compared with the last one kept).
+    let merged = if ordered { b } else { coalesce(b) };
+    ensure_monotonic(merged);
+    if merged.len() < 2 {
+        return None;
+    }
+    Some(merged)
+}
+
+/// Sum buckets with the same upper bound, in place (as `Vec::dedup_by`:
+/// each bucket is compared with the last one kept); the buckets kept.
+fn coalesce(b: &mut [(f64, f64)]) -> &mut [(f64, f64)] {
     let mut kept = 0;
     for i in 1..b.len() {
         if b[i].0 == b[kept].0 {
@@ -74,24 +96,26 @@ fn prepare(b: &mut [(f64, f64)]) -> Option<&[(f64, f64)]> {
             b[kept] = b[i];
         }
     }
-    let merged = &mut b[..kept + 1];
-    ensure_monotonic(merged);
-    if merged.len() < 2 {
-        return None;
-    }
-    Some(merged)
+    &mut b[..kept + 1]
 }
 
-fn quantile_of(q: f64, merged: &[(f64, f64)]) -> Option<f64> {
+/// The `q` quantile of prepared buckets. `from` is the bucket found for a
+/// lower rank by an earlier call on the same buckets, and that rank (the
+/// search starts there when `q`'s rank is not lower); it is updated.
+fn quantile_of(q: f64, merged: &[(f64, f64)], from: &mut (usize, f64)) -> Option<f64> {
     let observations = merged[merged.len() - 1].1;
     if observations == 0.0 || observations.is_nan() {
         return None;
     }
     let mut rank = q * observations;
     let searched = merged.len() - 1;
-    let idx = (0..searched)
+    // Every bucket before `from.0` holds less than `from.1` (or NaN), so
+    // less than any rank at least as high.
+    let start = if rank >= from.1 { from.0 } else { 0 };
+    let idx = (start..searched)
         .find(|&i| merged[i].1 >= rank)
         .unwrap_or(searched);
+    *from = (idx, rank);
     if idx == searched {
         return Some(merged[merged.len() - 2].0);
     }
@@ -134,6 +158,32 @@ mod tests {
     fn approx(a: Option<f64>, b: f64) {
         let a = a.unwrap_or(f64::NAN);
         assert!((a - b).abs() < 1e-9, "{a} != {b}");
+    }
+
+    /// Several quantiles at once (one search going on from the last) give
+    /// exactly what each gives alone, in any order of the quantiles, on
+    /// ordered and unordered bounds, NaN and non-monotonic counts.
+    #[test]
+    fn several_quantiles_equal_each_alone() {
+        let hists: Vec<Vec<(f64, f64)>> = vec![
+            vec![(1.0, 2.0), (5.0, 10.0), (10.0, 10.0), (INF, 40.0)],
+            vec![(INF, 40.0), (10.0, 10.0), (1.0, 2.0), (5.0, 10.0)],
+            vec![(1.0, 2.0), (1.0, 3.0), (5.0, 4.0), (INF, 9.0)],
+            vec![(1.0, 5.0), (5.0, f64::NAN), (10.0, 3.0), (INF, 8.0)],
+            vec![(0.0, 1.0), (2.0, 1.0), (INF, 1.0)],
+            vec![(1.0, 0.0), (INF, 0.0)],
+            vec![(1.0, 1.0), (INF, INF)],
+            vec![(-0.0, 1.0), (0.0, 2.0), (INF, 4.0)],
+        ];
+        let qs = [0.5, 0.95, 0.99, 0.0, 1.0, 0.25, f64::NAN, 0.99, 0.1];
+        for h in &hists {
+            let alone: Vec<Option<f64>> = qs.iter().map(|&q| histogram_quantile(q, h)).collect();
+            let together = quantiles(qs, h);
+            let bits = |v: &[Option<f64>]| -> Vec<Option<u64>> {
+                v.iter().map(|x| x.map(f64::to_bits)).collect()
+            };
+            assert_eq!(bits(&together), bits(&alone), "{h:?}");
+        }
     }
 
     #[test]

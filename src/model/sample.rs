@@ -94,7 +94,7 @@ pub struct Tcp {
 }
 
 impl Tcp {
-    fn is_empty(&self) -> bool {
+    pub(crate) fn is_empty(&self) -> bool {
         self.sent == 0.0
             && self.received == 0.0
             && self.opened == 0.0
@@ -227,20 +227,7 @@ impl EdgeSample {
         self.latency.merge(&other.latency);
         self.latency_sum += other.latency_sum;
         self.latency_count += other.latency_count;
-        let Some(other_tcp) = &other.tcp else {
-            return;
-        };
-        let tcp = self.tcp.get_or_insert_with(|| Box::new([NO_TCP; 3]));
-        for (mine, theirs) in tcp.iter_mut().zip(other_tcp.iter()) {
-            mine.sent += theirs.sent;
-            mine.received += theirs.received;
-            mine.opened += theirs.opened;
-            mine.closed += theirs.closed;
-            mine.open = match (mine.open, theirs.open) {
-                (None, None) => None,
-                (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
-            };
-        }
+        merge_tcp(&mut self.tcp, &other.tcp);
     }
 
     /// The increase from `first` (the same series one round earlier, or
@@ -385,6 +372,57 @@ impl EdgeSample {
         match (&mut self.tcp, &other.tcp) {
             (Some(mine), Some(theirs)) => **mine = **theirs,
             (mine, theirs) => mine.clone_from(theirs),
+        }
+    }
+}
+
+/// Add TCP counters by TLS state into `mine` (gauges too: the sum of the
+/// open connections).
+fn merge_tcp(mine: &mut Option<Box<[Tcp; 3]>>, theirs: &Option<Box<[Tcp; 3]>>) {
+    let Some(other_tcp) = theirs else {
+        return;
+    };
+    let tcp = mine.get_or_insert_with(|| Box::new([NO_TCP; 3]));
+    for (mine, theirs) in tcp.iter_mut().zip(other_tcp.iter()) {
+        mine.sent += theirs.sent;
+        mine.received += theirs.received;
+        mine.opened += theirs.opened;
+        mine.closed += theirs.closed;
+        mine.open = match (mine.open, theirs.open) {
+            (None, None) => None,
+            (a, b) => Some(a.unwrap_or(0.0) + b.unwrap_or(0.0)),
+        };
+    }
+}
+
+/// What the cumulative values of edges say beyond their window: whether
+/// any requests were seen at all, and the TCP counters. A node's inbound
+/// traffic needs no more of them (see `signals::signals_with`), so this is
+/// all the graph build sums of them per node, rather than whole samples.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Lifetime {
+    pub has_requests: bool,
+    tcp: Option<Box<[Tcp; 3]>>,
+}
+
+impl Lifetime {
+    /// Add one sample's (as [`EdgeSample::merge`] would add it).
+    pub fn add(&mut self, s: &EdgeSample) {
+        self.has_requests |= s.has_requests();
+        merge_tcp(&mut self.tcp, &s.tcp);
+    }
+
+    /// Add another sum's.
+    pub fn merge(&mut self, other: &Lifetime) {
+        self.has_requests |= other.has_requests;
+        merge_tcp(&mut self.tcp, &other.tcp);
+    }
+
+    /// The TCP counters of every TLS state (empty without TCP counters).
+    pub fn tcp_all(&self) -> &[Tcp] {
+        match &self.tcp {
+            Some(t) => &t[..],
+            None => &[],
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::sample::{EdgeSample, Reporter, ReqKey, Tls};
+use crate::model::sample::{EdgeSample, Reporter, ReqKey, Tcp, Tls};
 use crate::model::snapshot::{Mtls, MtlsStatus, ResponseCount, Signals};
 
 /// Count each request once when both proxies reported it (as Kiali does):
@@ -82,12 +82,23 @@ fn finite(v: f64) -> Option<f64> {
 /// increase over `window_seconds`, `None` when there is no window (one
 /// round); `last` the cumulative values of the last round.
 pub fn signals(window: Option<(&EdgeSample, f64)>, last: &EdgeSample) -> Signals {
+    signals_with(window, last.has_requests(), last.tcp_all())
+}
+
+/// [`signals`] given only what they read of the cumulative values: whether
+/// they hold any requests (`EdgeSample::has_requests`), and the TCP
+/// counters (`EdgeSample::tcp_all`).
+pub fn signals_with(
+    window: Option<(&EdgeSample, f64)>,
+    has_requests: bool,
+    tcp: &[Tcp],
+) -> Signals {
     let mut out = Signals::default();
-    let has_tcp = last.has_tcp();
+    let has_tcp = tcp.iter().any(|t| !t.is_empty());
     if let Some((w, secs)) = window.filter(|(_, secs)| *secs > 0.0) {
         let total = w.total_requests();
         let failed = w.failed_requests();
-        if last.has_requests() {
+        if has_requests {
             out.rps = finite(total / secs);
             out.error_rate = finite(failed / secs);
             out.success_rate = (total > 0.0).then(|| (total - failed) / total);
@@ -104,10 +115,10 @@ pub fn signals(window: Option<(&EdgeSample, f64)>, last: &EdgeSample) -> Signals
         }
     }
     if has_tcp {
-        let gauges: Vec<f64> = last.tcp_all().iter().filter_map(|t| t.open).collect();
+        let gauges: Vec<f64> = tcp.iter().filter_map(|t| t.open).collect();
         out.open_connections = if gauges.is_empty() {
-            let opened: f64 = last.tcp_all().iter().map(|t| t.opened).sum();
-            let closed: f64 = last.tcp_all().iter().map(|t| t.closed).sum();
+            let opened: f64 = tcp.iter().map(|t| t.opened).sum();
+            let closed: f64 = tcp.iter().map(|t| t.closed).sum();
             (opened > 0.0).then(|| (opened - closed).max(0.0))
         } else {
             Some(gauges.iter().sum())
@@ -163,23 +174,38 @@ pub fn mtls(window: Option<&EdgeSample>, last: &EdgeSample) -> Mtls {
 pub fn responses(window: Option<&EdgeSample>, last: &EdgeSample) -> Vec<ResponseCount> {
     let src = window.unwrap_or(last);
     // Group by the code as displayed (`grpc:N` or the HTTP status), as
-    // numbers; render each code once.
-    let mut by_code: Vec<(DisplayCode, f64)> = Vec::with_capacity(src.requests.len());
+    // numbers, on the stack for the usual handful of tuples; render each
+    // code once.
+    let n = src.requests.len();
+    let mut stack = [(DisplayCode::Http(0), 0.0); 8];
+    let mut heap = Vec::new();
+    let buf = if n <= stack.len() {
+        &mut stack[..]
+    } else {
+        heap.resize(n, (DisplayCode::Http(0), 0.0));
+        &mut heap[..]
+    };
+    let mut codes = 0;
     for (k, v) in &src.requests {
         let code = DisplayCode::of(k);
-        match by_code.iter_mut().find(|(c, _)| *c == code) {
+        match buf[..codes].iter_mut().find(|(c, _)| *c == code) {
             Some(slot) => slot.1 += v,
-            None => by_code.push((code, *v)),
+            None => {
+                buf[codes] = (code, *v);
+                codes += 1;
+            }
         }
     }
-    let mut out: Vec<ResponseCount> = by_code
-        .into_iter()
-        .map(|(code, v)| ResponseCount {
+    let mut out: Vec<ResponseCount> = buf[..codes]
+        .iter()
+        .map(|&(code, v)| ResponseCount {
             code: code.render(),
             count: window.map(|_| v),
         })
         .collect();
-    out.sort_by(|a, b| a.code.cmp(&b.code));
+    if !out.is_sorted_by(|a, b| a.code <= b.code) {
+        out.sort_by(|a, b| a.code.cmp(&b.code));
+    }
     out
 }
 
@@ -198,11 +224,30 @@ impl DisplayCode {
         }
     }
 
+    /// `grpc:14` or `503` (written by hand: the formatting machinery costs
+    /// more than the rest of an edge's responses).
     fn render(self) -> String {
-        match self {
-            DisplayCode::Grpc(g) => format!("grpc:{g}"),
-            DisplayCode::Http(c) => c.to_string(),
+        let (prefix, n) = match self {
+            DisplayCode::Grpc(g) => ("grpc:", g),
+            DisplayCode::Http(c) => ("", c),
+        };
+        let mut digits = [0u8; 5];
+        let mut at = digits.len();
+        let mut rest = n;
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (rest % 10) as u8;
+            rest /= 10;
+            if rest == 0 {
+                break;
+            }
         }
+        let mut s = String::with_capacity(prefix.len() + digits.len() - at);
+        s.push_str(prefix);
+        for &d in &digits[at..] {
+            s.push(char::from(d));
+        }
+        s
     }
 }
 
@@ -264,5 +309,32 @@ mod tests {
         assert_eq!(sig.rps, None);
         assert_eq!(sig.success_rate, None);
         assert_eq!(responses(None, &s)[0].count, None);
+    }
+
+    #[test]
+    fn codes_render_as_displayed() {
+        for n in [0u16, 7, 10, 200, 503, 9999, 65535] {
+            assert_eq!(DisplayCode::Http(n).render(), n.to_string());
+            assert_eq!(DisplayCode::Grpc(n).render(), format!("grpc:{n}"));
+        }
+    }
+
+    #[test]
+    fn responses_group_by_displayed_code_in_code_order() {
+        let mut s = EdgeSample::default();
+        // More tuples than the stack buffer holds, two per code.
+        for code in [503u16, 200, 404, 201, 500, 302, 204, 301, 502, 429] {
+            s.add_requests(&req(code, Tls::Mutual, ""), 1.0);
+            s.add_requests(&req(code, Tls::Plain, ""), 2.0);
+        }
+        let r = responses(Some(&s), &s);
+        let codes: Vec<&str> = r.iter().map(|c| c.code.as_str()).collect();
+        assert_eq!(
+            codes,
+            [
+                "200", "201", "204", "301", "302", "404", "429", "500", "502", "503"
+            ]
+        );
+        assert!(r.iter().all(|c| c.count == Some(3.0)));
     }
 }
