@@ -197,3 +197,58 @@ fn two_threads_build_what_one_builds() {
         "{rps} vs {by_edges}"
     );
 }
+
+/// Pods come and go between rounds: a pod scraped in both rounds gives
+/// rates; one only in the first round keeps its edges without rates (it is
+/// gone, its topology is still news); one only in the last round gives
+/// topology without rates (it has no earlier value to take an increase from).
+#[test]
+fn pods_in_one_round_only_give_topology_without_rates() {
+    let series = |pod: &str, from: &str, to: &str, n: f64| -> (String, Series) {
+        (
+            format!("ns/{pod}"),
+            vec![(
+                key(from, to),
+                Reporter::Source,
+                sample(n, None, Tls::Mutual),
+            )],
+        )
+    };
+    // Names chosen so each round's own order interleaves with the other's.
+    let first = round(
+        0,
+        vec![
+            series("a-1", "a", "x", 10.0),
+            series("c-1", "c", "x", 10.0),
+            series("e-1", "e", "x", 10.0),
+        ],
+    );
+    let last = round(
+        10_000,
+        vec![
+            series("b-1", "b", "x", 50.0),
+            series("c-1", "c", "x", 110.0),
+            series("d-1", "d", "x", 70.0),
+        ],
+    );
+    let snap = build_snapshot(
+        &Inventory::default(),
+        &[first, last],
+        BuildContext::default(),
+    );
+    let rps: Vec<(&str, Option<f64>)> = snap
+        .edges
+        .iter()
+        .map(|e| (e.source.as_str(), e.signals.rps))
+        .collect();
+    assert_eq!(
+        rps,
+        [
+            ("ns/a", None),
+            ("ns/b", None),
+            ("ns/c", Some(10.0)),
+            ("ns/d", None),
+            ("ns/e", None),
+        ]
+    );
+}

@@ -375,23 +375,30 @@ fn window_of<'a>(rounds: &[&'a Round]) -> (Option<&'a Round>, Option<&'a Round>,
 
 /// Every pod by name: its last scrape with the first-round one when it was
 /// scraped in both, or its first-round scrape when it is missing from the last.
+///
+/// Both rounds hold their pods sorted by name, so they are walked side by
+/// side (one name comparison per pod, no map built).
 fn pods<'a>(
     first: Option<&'a Round>,
     last: Option<&'a Round>,
 ) -> impl Iterator<Item = (&'a PodScrape, Option<&'a PodScrape>)> {
-    let mut pods: BTreeMap<&str, (&PodScrape, Option<&PodScrape>)> = BTreeMap::new();
-    if let Some(l) = last {
-        for (pod, scrape) in &l.scrapes {
-            let prev = first.and_then(|f| f.scrapes.get(pod));
-            pods.insert(pod, (scrape, prev));
-        }
-    }
-    if let Some(f) = first {
-        for (pod, scrape) in &f.scrapes {
-            pods.entry(pod).or_insert((scrape, None));
-        }
-    }
-    pods.into_values()
+    let mut f = first.into_iter().flat_map(|r| r.scrapes.iter()).peekable();
+    let mut l = last.into_iter().flat_map(|r| r.scrapes.iter()).peekable();
+    std::iter::from_fn(move || {
+        let order = match (l.peek(), f.peek()) {
+            (None, None) => return None,
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (Some((a, _)), Some((b, _))) => a.cmp(b),
+        };
+        Some(match order {
+            // Only in the last round.
+            std::cmp::Ordering::Less => (l.next()?.1, None),
+            // Only in the first round: its scrape alone.
+            std::cmp::Ordering::Greater => (f.next()?.1, None),
+            std::cmp::Ordering::Equal => (l.next()?.1, Some(f.next()?.1)),
+        })
+    })
 }
 
 fn note_mesh(meshes: &mut Vec<MeshKind>, mesh: Option<MeshKind>) {
