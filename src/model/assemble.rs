@@ -141,7 +141,7 @@ impl Assembly {
     /// second on the other. A node's inbound traffic is summed over its
     /// edges in output order, each half apart and then the two halves, at
     /// every size and thread count alike, so the result does not depend on
-    /// the threads.
+    /// the threads. The nodes are made in two halves as well.
     pub fn finish(mut self, inv: &Inventory, c: &impl Combine) -> (Vec<Node>, Vec<Edge>) {
         for &(s, t, _) in &self.keys {
             self.nodes.used[s as usize] = true;
@@ -153,6 +153,83 @@ impl Assembly {
                 self.nodes.used[i as usize] = true;
             }
         }
+        let n = self.keys.len();
+        // Every edge is written in place: one vector of edges, never a
+        // second copy of a half (each edge is ≈ 400 bytes). Its placeholders
+        // are laid out on another thread while this one orders the nodes
+        // and edges.
+        let (order_ids_slots, mut edges) = crate::par::join(
+            n >= crate::par::EDGES_WORTH_A_THREAD,
+            || self.order(),
+            || vec![placeholder(); n],
+        );
+        let (order, ids, slots) = order_ids_slots;
+        let table = &self.nodes;
+        let half = if n >= crate::par::EDGES_WORTH_A_THREAD {
+            n / 2
+        } else {
+            n
+        };
+        let (ea, eb) = edges.split_at_mut(half);
+        let (a, b) = slots.split_at(half);
+        let run = |slots: &[u32], out: &mut [Edge]| self.run(slots, out, &ids, c);
+        let (mut inbound, second) = crate::par::join(!b.is_empty(), || run(a, ea), || run(b, eb));
+        for (acc, theirs) in inbound.iter_mut().zip(second) {
+            match (acc, theirs) {
+                (Some(acc), Some((w, l, has_w))) => {
+                    acc.0.merge(&w);
+                    acc.1.merge(&l);
+                    acc.2 |= has_w;
+                }
+                (acc @ None, theirs) => *acc = theirs,
+                (Some(_), None) => {}
+            }
+        }
+        let window_s = self.window_s;
+        let node = |i: u32| {
+            let r = &table.refs[i as usize];
+            let id = ids[i as usize].clone();
+            let hint = table.hints[i as usize].as_ref();
+            let wl = inv.workload(&id);
+            let kind = r.kind();
+            let sig = inbound[i as usize].as_ref().map(|(w, l, has_w)| {
+                signals_with(has_w.then_some((w, window_s)), l.has_requests, l.tcp_all())
+            });
+            Node {
+                kind,
+                namespace: r.namespace().map(str::to_string),
+                name: r.name().to_string(),
+                app: wl
+                    .and_then(|w| w.app.clone())
+                    .or_else(|| hint.and_then(|h| h.app.clone())),
+                version: wl
+                    .and_then(|w| w.version.clone())
+                    .or_else(|| hint.and_then(|h| h.version.clone())),
+                meshed: kind == NodeKind::Workload
+                    && (wl.is_some_and(|w| w.meshed) || hint.is_some_and(|h| h.meshed)),
+                signals: sig,
+                id,
+            }
+        };
+        // Nodes in two halves too, on a large graph.
+        let (a, b) = order.split_at(if n >= crate::par::EDGES_WORTH_A_THREAD {
+            order.len() / 2
+        } else {
+            order.len()
+        });
+        let (mut nodes, rest) = crate::par::join(
+            !b.is_empty(),
+            || a.iter().map(|&i| node(i)).collect::<Vec<Node>>(),
+            || b.iter().map(|&i| node(i)).collect::<Vec<Node>>(),
+        );
+        nodes.extend(rest);
+        (nodes, edges)
+    }
+
+    /// The nodes in output order (by id), every node's id (empty for nodes
+    /// not shown), and the edges' slots in output order (by source id,
+    /// target id, protocol).
+    fn order(&self) -> (Vec<u32>, Vec<String>, Vec<u32>) {
         let table = &self.nodes;
         let ids: Vec<String> = table
             .refs
@@ -183,62 +260,8 @@ impl Assembly {
             })
             .collect();
         sorted.sort_unstable();
-        let slots: Vec<u32> = sorted.into_iter().map(|k| k as u32).collect();
-        drop(rank);
-        let n = slots.len();
-        let half = if n >= crate::par::EDGES_WORTH_A_THREAD {
-            n / 2
-        } else {
-            n
-        };
-        // Every edge is written in place: one vector of edges, never a
-        // second copy of a half (each edge is ≈ 400 bytes).
-        let mut edges = vec![placeholder(); n];
-        let (ea, eb) = edges.split_at_mut(half);
-        let (a, b) = slots.split_at(half);
-        let run = |slots: &[u32], out: &mut [Edge]| self.run(slots, out, &ids, c);
-        let (mut inbound, second) = crate::par::join(!b.is_empty(), || run(a, ea), || run(b, eb));
-        for (acc, theirs) in inbound.iter_mut().zip(second) {
-            match (acc, theirs) {
-                (Some(acc), Some((w, l, has_w))) => {
-                    acc.0.merge(&w);
-                    acc.1.merge(&l);
-                    acc.2 |= has_w;
-                }
-                (acc @ None, theirs) => *acc = theirs,
-                (Some(_), None) => {}
-            }
-        }
-        let window_s = self.window_s;
-        let nodes = order
-            .iter()
-            .map(|&i| {
-                let r = &table.refs[i as usize];
-                let id = ids[i as usize].clone();
-                let hint = table.hints[i as usize].as_ref();
-                let wl = inv.workload(&id);
-                let kind = r.kind();
-                let sig = inbound[i as usize].as_ref().map(|(w, l, has_w)| {
-                    signals_with(has_w.then_some((w, window_s)), l.has_requests, l.tcp_all())
-                });
-                Node {
-                    kind,
-                    namespace: r.namespace().map(str::to_string),
-                    name: r.name().to_string(),
-                    app: wl
-                        .and_then(|w| w.app.clone())
-                        .or_else(|| hint.and_then(|h| h.app.clone())),
-                    version: wl
-                        .and_then(|w| w.version.clone())
-                        .or_else(|| hint.and_then(|h| h.version.clone())),
-                    meshed: kind == NodeKind::Workload
-                        && (wl.is_some_and(|w| w.meshed) || hint.is_some_and(|h| h.meshed)),
-                    signals: sig,
-                    id,
-                }
-            })
-            .collect();
-        (nodes, edges)
+        let slots = sorted.into_iter().map(|k| k as u32).collect();
+        (order, ids, slots)
     }
 
     /// The edges of `slots` written to `out`, in that order; the inbound
@@ -311,7 +334,7 @@ pub(crate) fn touch<'a, T: 'a, const N: usize>(
     let mut sum = 0.0;
     for item in items.clone() {
         for s in samples(item) {
-            sum += s.latency_count;
+            sum += s.fields();
         }
     }
     for item in items {

@@ -356,8 +356,22 @@ impl EdgeSample {
     /// and its latency counts), to bring them into the cache ahead of use
     /// (see `model::assemble::touch`).
     pub fn heads(&self) -> f64 {
+        // Every cache line of the counts (8 per line).
         self.requests.first().map_or(0.0, |r| r.1)
-            + self.latency.counts().first().copied().unwrap_or(0.0)
+            + self.latency.counts().iter().step_by(8).sum::<f64>()
+    }
+
+    /// A value read from every field of the sample itself, wherever the
+    /// compiler laid them out (see [`EdgeSample::heads`]).
+    pub fn fields(&self) -> f64 {
+        let flags = u32::from(self.service.is_some())
+            + u32::from(self.source_identity.is_some())
+            + u32::from(self.target_identity.is_some())
+            + u32::from(self.tcp.is_some());
+        self.latency_count
+            + self.latency_sum
+            + f64::from(flags)
+            + (self.requests.len() + self.latency.len()) as f64
     }
 
     /// Make `self` a copy of `other`, reusing its allocations.
