@@ -154,22 +154,15 @@ impl Assembly {
             }
         }
         let n = self.keys.len();
+        let two_threads = n >= crate::par::EDGES_WORTH_A_THREAD;
         // Every edge is written in place: one vector of edges, never a
         // second copy of a half (each edge is ≈ 400 bytes). Its placeholders
         // are laid out on another thread while this one orders the nodes
         // and edges.
-        let (order_ids_slots, mut edges) = crate::par::join(
-            n >= crate::par::EDGES_WORTH_A_THREAD,
-            || self.order(),
-            || vec![placeholder(); n],
-        );
-        let (order, ids, slots) = order_ids_slots;
+        let ((order, ids, slots), mut edges) =
+            crate::par::join(two_threads, || self.order(), || vec![placeholder(); n]);
         let table = &self.nodes;
-        let half = if n >= crate::par::EDGES_WORTH_A_THREAD {
-            n / 2
-        } else {
-            n
-        };
+        let half = if two_threads { n / 2 } else { n };
         let (ea, eb) = edges.split_at_mut(half);
         let (a, b) = slots.split_at(half);
         let run = |slots: &[u32], out: &mut [Edge]| self.run(slots, out, &ids, c);
@@ -212,7 +205,7 @@ impl Assembly {
             }
         };
         // Nodes in two halves too, on a large graph.
-        let (a, b) = order.split_at(if n >= crate::par::EDGES_WORTH_A_THREAD {
+        let (a, b) = order.split_at(if two_threads {
             order.len() / 2
         } else {
             order.len()

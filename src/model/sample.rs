@@ -94,7 +94,7 @@ pub struct Tcp {
 }
 
 impl Tcp {
-    pub(crate) fn is_empty(&self) -> bool {
+    fn is_empty(&self) -> bool {
         self.sent == 0.0
             && self.received == 0.0
             && self.opened == 0.0
@@ -173,10 +173,7 @@ impl EdgeSample {
 
     /// The TCP counters of every TLS state (empty without TCP counters).
     pub fn tcp_all(&self) -> &[Tcp] {
-        match &self.tcp {
-            Some(t) => &t[..],
-            None => &[],
-        }
+        tcp_slice(&self.tcp)
     }
 
     /// Release spare capacity once a scrape is mapped: a sample lives for
@@ -197,7 +194,7 @@ impl EdgeSample {
     }
 
     pub fn has_tcp(&self) -> bool {
-        self.tcp_all().iter().any(|t| !t.is_empty())
+        any_tcp(self.tcp_all())
     }
 
     pub fn total_requests(&self) -> f64 {
@@ -352,11 +349,10 @@ impl EdgeSample {
         };
     }
 
-    /// The first value of each of the sample's allocations (its requests
-    /// and its latency counts), to bring them into the cache ahead of use
-    /// (see `model::assemble::touch`).
+    /// A value read from what the sample points to: its first request
+    /// tuple and every cache line of its latency counts (8 per line), to
+    /// bring them into the cache ahead of use (see `model::assemble::touch`).
     pub fn heads(&self) -> f64 {
-        // Every cache line of the counts (8 per line).
         self.requests.first().map_or(0.0, |r| r.1)
             + self.latency.counts().iter().step_by(8).sum::<f64>()
     }
@@ -388,6 +384,19 @@ impl EdgeSample {
             (mine, theirs) => mine.clone_from(theirs),
         }
     }
+}
+
+/// TCP counters by TLS state as a slice (empty without TCP counters).
+fn tcp_slice(tcp: &Option<Box<[Tcp; 3]>>) -> &[Tcp] {
+    match tcp {
+        Some(t) => &t[..],
+        None => &[],
+    }
+}
+
+/// Whether any of these TCP counters saw traffic.
+pub fn any_tcp(tcp: &[Tcp]) -> bool {
+    tcp.iter().any(|t| !t.is_empty())
 }
 
 /// Add TCP counters by TLS state into `mine` (gauges too: the sum of the
@@ -434,10 +443,7 @@ impl Lifetime {
 
     /// The TCP counters of every TLS state (empty without TCP counters).
     pub fn tcp_all(&self) -> &[Tcp] {
-        match &self.tcp {
-            Some(t) => &t[..],
-            None => &[],
-        }
+        tcp_slice(&self.tcp)
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::borrow::Cow;
 
-use crate::model::sample::{EdgeSample, Reporter, ReqKey, Tcp, Tls};
+use crate::model::sample::{EdgeSample, Reporter, ReqKey, Tcp, Tls, any_tcp};
 use crate::model::snapshot::{Mtls, MtlsStatus, ResponseCount, Signals};
 
 /// Count each request once when both proxies reported it (as Kiali does):
@@ -94,7 +94,7 @@ pub fn signals_with(
     tcp: &[Tcp],
 ) -> Signals {
     let mut out = Signals::default();
-    let has_tcp = tcp.iter().any(|t| !t.is_empty());
+    let has_tcp = any_tcp(tcp);
     if let Some((w, secs)) = window.filter(|(_, secs)| *secs > 0.0) {
         let total = w.total_requests();
         let failed = w.failed_requests();
@@ -203,9 +203,7 @@ pub fn responses(window: Option<&EdgeSample>, last: &EdgeSample) -> Vec<Response
             count: window.map(|_| v),
         })
         .collect();
-    if !out.is_sorted_by(|a, b| a.code <= b.code) {
-        out.sort_by(|a, b| a.code.cmp(&b.code));
-    }
+    out.sort_by(|a, b| a.code.cmp(&b.code));
     out
 }
 
@@ -224,8 +222,8 @@ impl DisplayCode {
         }
     }
 
-    /// `grpc:14` or `503` (written by hand: the formatting machinery costs
-    /// more than the rest of an edge's responses).
+    /// `grpc:14` or `503`, written digit by digit rather than through the
+    /// formatting machinery (this runs for every code of every edge).
     fn render(self) -> String {
         let (prefix, n) = match self {
             DisplayCode::Grpc(g) => ("grpc:", g),
